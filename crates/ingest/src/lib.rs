@@ -1,0 +1,60 @@
+//! Turns press-release listings into rows of the archive: `parse` reads a listing file,
+//! `tag` finds the programmes and offices each release concerns (from the `catalogue`),
+//! `prepare` does both for a whole run, and `load` writes it to the database in one transaction.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+use sea_orm::DatabaseConnection;
+
+pub mod catalogue;
+pub mod database;
+pub mod load;
+pub mod parse;
+pub mod prepare;
+pub mod slug;
+pub mod tag;
+
+pub use load::{LoadOptions, LoadReport};
+
+/// Where the catalogue lives unless told otherwise.
+pub const DEFAULT_CATALOGUE: &str = "seeds/catalogue.toml";
+/// What is ingested when no path is given.
+pub const DEFAULT_LISTINGS: &str = "seeds";
+
+/// Anything that stops a run. Every variant names the file (and line, where there is one).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: no listing files (*.txt) in this folder", path.display())]
+    NoListings { path: PathBuf },
+    #[error(transparent)]
+    Parse(#[from] parse::ParseError),
+    #[error(transparent)]
+    Catalogue(#[from] catalogue::CatalogueError),
+    #[error("invalid alias in the catalogue: {0}")]
+    Tagger(#[from] tag::TagError),
+    #[error(transparent)]
+    Load(#[from] load::LoadError),
+}
+
+/// Reads the catalogue and the listings under `paths`, then loads them: the whole pipeline of
+/// one run, as the command line and the embedded API default both use it.
+pub async fn ingest_paths(
+    db: &DatabaseConnection,
+    catalogue_path: &Path,
+    paths: &[PathBuf],
+    options: LoadOptions,
+    progress: &ProgressBar,
+) -> Result<LoadReport, IngestError> {
+    let catalogue = catalogue::Catalogue::load(catalogue_path)?;
+    let tagger = tag::Tagger::new(&catalogue)?;
+    let listings = prepare::find_listings(paths)?;
+    let input = prepare::prepare(&listings, &catalogue, &tagger)?;
+    progress.set_length(input.releases.len() as u64);
+    Ok(load::load(db, &catalogue, &input, options, progress).await?)
+}

@@ -1,0 +1,144 @@
+//! `ingest`: load press-release listings into the archive database (see `ingest --help`).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use ingest::catalogue::Catalogue;
+use ingest::tag::Tagger;
+use ingest::{LoadOptions, database, prepare};
+use migration::{Migrator, MigratorTrait};
+
+/// Parse press-release listings, tag each release with the programmes and offices it concerns,
+/// and load them into the archive database in one all-or-nothing transaction.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Listing files, or folders whose *.txt files are listings.
+    #[arg(default_value = ingest::DEFAULT_LISTINGS)]
+    paths: Vec<PathBuf>,
+
+    /// Database to load (postgres://… or sqlite://…). Defaults to the embedded SQLite file.
+    #[arg(long, env = "DATABASE_URL", default_value = database::DEFAULT_DATABASE_URL)]
+    database_url: String,
+
+    /// Catalogue of offices and programmes used for tagging.
+    #[arg(long, env = "CATALOGUE", default_value = ingest::DEFAULT_CATALOGUE)]
+    catalogue: PathBuf,
+
+    /// Apply pending database migrations before loading.
+    #[arg(long)]
+    migrate: bool,
+
+    /// Parse and tag only: print one JSON object per release and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Delete releases that are stored but absent from the given listings.
+    #[arg(long)]
+    prune: bool,
+
+    /// Log filter, e.g. `info` or `ingest=debug` (RUST_LOG syntax).
+    #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
+    log_level: String,
+}
+
+/// Inputs this large get a progress bar when stderr is a terminal.
+const PROGRESS_THRESHOLD: usize = 2_000;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log_level))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let catalogue = Catalogue::load(&cli.catalogue)?;
+    let tagger = Tagger::new(&catalogue)?;
+    let listings = prepare::find_listings(&cli.paths)?;
+    let input = prepare::prepare(&listings, &catalogue, &tagger)?;
+
+    if cli.dry_run {
+        return print_releases(&input);
+    }
+
+    let db = database::connect(&cli.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to {}",
+                database::redact_url(&cli.database_url)
+            )
+        })?;
+    if cli.migrate {
+        Migrator::up(&db, None)
+            .await
+            .context("cannot apply migrations")?;
+    } else {
+        let pending = Migrator::get_pending_migrations(&db)
+            .await
+            .context("cannot read the database's migration state")?;
+        anyhow::ensure!(
+            pending.is_empty(),
+            "the database is missing {} schema migration(s); run again with --migrate",
+            pending.len()
+        );
+    }
+    let progress = if input.releases.len() >= PROGRESS_THRESHOLD && std::io::stderr().is_terminal()
+    {
+        let bar = ProgressBar::with_draw_target(
+            Some(input.releases.len() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} releases ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let options = LoadOptions { prune: cli.prune };
+    let report = ingest::load::load(&db, &catalogue, &input, options, &progress).await?;
+    progress.finish_and_clear();
+    println!("{report}");
+    Ok(())
+}
+
+fn print_releases(input: &prepare::PreparedInput) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for prepared in &input.releases {
+        let release = &prepared.release;
+        let line = json!({
+            "id": prepared.id,
+            "title": release.title,
+            "publishedOn": release.published_on,
+            "summary": release.summary,
+            "imageCredit": release.image_credit,
+            "programmes": prepared.tags.programmes.iter().map(|t| &t.slug).collect::<Vec<_>>(),
+            "offices": prepared.tags.offices.iter().map(|t| &t.slug).collect::<Vec<_>>(),
+            "matches": {
+                "programmes": prepared.tags.programmes,
+                "offices": prepared.tags.offices,
+            },
+            "source": { "file": prepared.source_file, "line": release.line },
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}

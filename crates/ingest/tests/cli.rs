@@ -1,0 +1,160 @@
+//! The `ingest` command as a user runs it: dry-run output, the closing summary line,
+//! exit codes, and errors that name the file and line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test assertions")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `ingest` from the repository root with a clean environment for its settings.
+fn ingest(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ingest"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("DATABASE_URL")
+        .env_remove("CATALOGUE")
+        .output()
+        .expect("ingest runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn dry_run_prints_one_json_object_per_seed_release() {
+    let output = ingest(&["--dry-run"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let releases: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert_eq!(releases.len(), 40);
+    for release in &releases {
+        for field in [
+            "title",
+            "publishedOn",
+            "summary",
+            "imageCredit",
+            "programmes",
+            "offices",
+            "source",
+        ] {
+            assert!(release.get(field).is_some(), "{field} missing in {release}");
+        }
+        assert!(
+            release["offices"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|s| s == "beijing"))
+        );
+    }
+    let wages = releases
+        .iter()
+        .find(|r| r["title"] == "Global wage growth falls to its lowest level in four years")
+        .expect("wage release present");
+    assert_eq!(wages["publishedOn"], "2016-12-15");
+    assert_eq!(wages["imageCredit"], "© T.Aljibe / AFP 2023");
+    assert_eq!(
+        wages["source"]["file"],
+        "ilo-beijing-press-releases-2016-2017.txt"
+    );
+    assert_eq!(wages["source"]["line"], 85);
+    assert!(
+        output.stderr.is_empty(),
+        "nothing on stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn dry_run_writes_nothing_and_needs_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.sqlite");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    let output = ingest(&["--dry-run", "--database-url", &url]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!db.exists(), "dry run must not create the database");
+}
+
+#[test]
+fn loads_then_reports_everything_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("a.sqlite").display()
+    );
+    let first = ingest(&["--migrate", "--database-url", &url]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(
+        stdout(&first),
+        "40 releases: 40 inserted, 0 updated, 0 unchanged\n"
+    );
+    let second = ingest(&["--database-url", &url, "seeds"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(
+        stdout(&second),
+        "40 releases: 0 inserted, 0 updated, 40 unchanged\n"
+    );
+}
+
+#[test]
+fn unmigrated_database_is_refused_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("b.sqlite").display()
+    );
+    let output = ingest(&["--database-url", &url]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--migrate"), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn bad_listing_fails_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "News\n\n  1. Title\n\n    24 Juen 2021\n").unwrap();
+    let output = ingest(&["--dry-run", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("{}:5:", bad.display())),
+        "{message}"
+    );
+    assert!(message.to_lowercase().contains("month"), "{message}");
+    assert!(stdout(&output).is_empty(), "no partial output");
+}
+
+#[test]
+fn missing_path_and_unreachable_database_are_clear_errors() {
+    let output = ingest(&["--dry-run", "no/such/listing.txt"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no/such/listing.txt"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = ingest(&[
+        "--database-url",
+        "postgres://nobody:secret@127.0.0.1:1/archive",
+    ]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(message.contains("cannot connect"), "{message}");
+    assert!(
+        !message.contains("secret"),
+        "credentials stay out of errors: {message}"
+    );
+}

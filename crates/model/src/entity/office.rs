@@ -1,0 +1,25 @@
+//! An ILO office: publishes listings and is concerned by releases.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "office")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub description: Option<String>,
+    pub city: Option<String>,
+    /// JSON array of country names.
+    pub countries: Json,
+    #[sea_orm(has_many, via = "release_office")]
+    pub releases: HasMany<super::release::Entity>,
+    #[sea_orm(has_many, via = "programme_office")]
+    pub programmes: HasMany<super::programme::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

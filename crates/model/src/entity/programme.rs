@@ -1,0 +1,22 @@
+//! A programme or project of the ILO that releases are about.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "programme")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub acronym: Option<String>,
+    pub description: Option<String>,
+    #[sea_orm(has_many, via = "release_programme")]
+    pub releases: HasMany<super::release::Entity>,
+    #[sea_orm(has_many, via = "programme_office")]
+    pub offices: HasMany<super::office::Entity>,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

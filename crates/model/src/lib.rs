@@ -1,0 +1,7 @@
+//! The archive's data model: sea-orm entities for every table (`entity`) and the domain
+//! rules shared by ingest and the API, such as how a release's stable id is derived (`release_key`).
+
+pub mod entity;
+pub mod release_key;
+
+pub use release_key::release_id;

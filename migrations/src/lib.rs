@@ -1,0 +1,17 @@
+//! The archive's database schema, as an ordered list of sea-orm migrations.
+//! A migration that has shipped is never edited: schema changes are new migrations.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_archive;
+
+/// Applies the archive's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_archive::Migration)]
+    }
+}

@@ -1,0 +1,277 @@
+//! Test support shared by the end-to-end tests: a fresh database per test (PostgreSQL cloned
+//! from a migrated template, or a SQLite file in a temporary folder), and paths to the seeds.
+//!
+//! PostgreSQL is found through `DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use tokio::sync::OnceCell;
+
+pub mod app;
+
+/// Where PostgreSQL is looked for when `DATABASE_URL` is not set.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Key of the advisory lock under which test processes build the template database.
+const TEMPLATE_LOCK_KEY: i64 = 0x7465_6d70_6c61_7465; // "template"
+
+/// The repository root (where `seeds/` lives).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+pub fn seeds_dir() -> PathBuf {
+    repo_root().join("seeds")
+}
+
+pub fn catalogue_path() -> PathBuf {
+    seeds_dir().join("catalogue.toml")
+}
+
+/// The two seed listings, in name order.
+pub fn seed_listings() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(seeds_dir())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|ext| ext == "txt"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Which database engine a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database that exists for one test only, already migrated. Dropped with the value.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    postgres: Option<(String, String)>, // (admin URL, database name) to drop afterwards
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Postgres => TestDatabase::postgres().await,
+            Backend::Sqlite => TestDatabase::sqlite().await,
+        }
+    }
+
+    /// A fresh PostgreSQL database cloned from the migrated template.
+    pub async fn postgres() -> TestDatabase {
+        let admin_url =
+            std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let template = ensure_template(&admin_url).await;
+        let name = format!("archive_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = admin_connection(&admin_url).await;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        admin.close().await.ok();
+        TestDatabase {
+            backend: Backend::Postgres,
+            url: with_database(&admin_url, &name),
+            postgres: Some((admin_url, name)),
+            _sqlite_dir: None,
+        }
+    }
+
+    /// A fresh, migrated SQLite file in a temporary folder.
+    pub async fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create temp dir: {e}"));
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("archive.sqlite").display()
+        );
+        let db = ingest::database::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+        Migrator::up(&db, None)
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate {url}: {e}"));
+        db.close().await.ok();
+        TestDatabase {
+            backend: Backend::Sqlite,
+            url,
+            postgres: None,
+            _sqlite_dir: Some(dir),
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        ingest::database::connect(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to test database: {e}"))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot be blocked on; use a thread of our own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(admin_url.as_str()).await.ok()?;
+                let dropped = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+                admin.close().await.ok();
+                dropped.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("warning: could not drop a test database; it is named archive_test_*");
+        }
+    }
+}
+
+/// `url` pointing at database `name` on the same server.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+async fn admin_connection(admin_url: &str) -> DatabaseConnection {
+    let mut options = ConnectOptions::new(admin_url.to_owned());
+    options
+        .max_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(options).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {admin_url} ({e}).\n\
+             Start it (`pg_ctlcluster 15 main start`, or `docker compose up -d db`) or point \
+             DATABASE_URL at a server where this user may create databases."
+        )
+    })
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// The name of a template database holding the current schema, created once per schema
+/// version by whichever test process gets there first.
+async fn ensure_template(admin_url: &str) -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let last = Migrator::migrations()
+                .last()
+                .map(|m| m.name().to_owned())
+                .unwrap_or_default();
+            let template = format!("archive_tpl_{last}");
+            let admin = admin_connection(admin_url).await;
+            let run = |sql: String| {
+                let admin = &admin;
+                async move {
+                    admin
+                        .execute_unprepared(&sql)
+                        .await
+                        .unwrap_or_else(|e| panic!("template setup failed on `{sql}`: {e}"))
+                }
+            };
+            run(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})")).await;
+            let ready = admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    format!(
+                        "SELECT 1 AS ok FROM pg_database WHERE datname = '{template}' AND datistemplate"
+                    ),
+                ))
+                .await
+                .unwrap_or_else(|e| panic!("cannot query pg_database: {e}"))
+                .is_some();
+            if !ready {
+                // A half-built template (from a killed run) is not marked as one: rebuild it.
+                run(format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)")).await;
+                run(format!("CREATE DATABASE {template}")).await;
+                let db = ingest::database::connect(&with_database(admin_url, &template))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot connect to {template}: {e}"));
+                Migrator::up(&db, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot migrate {template}: {e}"));
+                db.close().await.ok();
+                run(format!("ALTER DATABASE {template} WITH IS_TEMPLATE true")).await;
+            }
+            run(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})")).await;
+            admin.close().await.ok();
+            template
+        })
+        .await
+        .clone()
+}
+
+/// Runs `async fn name(backend: Backend)` once per backend, as tests `name::postgres` and
+/// `name::sqlite`: `both_backends!(name);` beside the function.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            }
+        )+
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn test_database_urls_keep_server_and_options() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@db/x?sslmode=disable", "t2"),
+            "postgres://u:p@db/t2?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://db:5432", "t3"),
+            "postgres://db:5432/t3"
+        );
+    }
+}
