@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 
 pub mod catalogue;
 pub mod database;
+pub mod generate;
 pub mod load;
 pub mod parse;
 pub mod prepare;

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use ingest::catalogue::Catalogue;
+use ingest::generate::{DEFAULT_RELEASES_PER_FILE, GenerateOptions};
 use ingest::tag::Tagger;
 use ingest::{LoadOptions, database, prepare};
 use migration::{Migrator, MigratorTrait};
@@ -17,8 +18,11 @@ use migration::{Migrator, MigratorTrait};
 /// Parse press-release listings, tag each release with the programmes and offices it concerns,
 /// and load them into the archive database in one all-or-nothing transaction.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Listing files, or folders whose *.txt files are listings.
     #[arg(default_value = ingest::DEFAULT_LISTINGS)]
     paths: Vec<PathBuf>,
@@ -48,17 +52,47 @@ struct Cli {
     log_level: String,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a synthetic corpus of listings in the seed format (for load and performance tests).
+    Generate(GenerateArgs),
+}
+
+/// `ingest generate --releases N --seed S --out DIR`: the same options give byte-identical files.
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Number of releases to generate.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    releases: u64,
+
+    /// Seed of the random stream: the same seed and counts give byte-identical files.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Folder for generated-0001.txt, …; created if missing, stale generated-*.txt removed.
+    #[arg(long)]
+    out: PathBuf,
+
+    /// Most releases per listing file.
+    #[arg(long, default_value_t = DEFAULT_RELEASES_PER_FILE, value_parser = clap::value_parser!(u64).range(1..))]
+    releases_per_file: u64,
+}
+
 /// Inputs this large get a progress bar when stderr is a terminal.
 const PROGRESS_THRESHOLD: usize = 2_000;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log_level))
         .with_writer(std::io::stderr)
         .init();
-    match run(cli).await {
+    let result = match cli.command.take() {
+        Some(Command::Generate(args)) => generate(&args),
+        None => run(cli).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -116,6 +150,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let options = LoadOptions { prune: cli.prune };
     let report = ingest::load::load(&db, &catalogue, &input, options, &progress).await?;
     progress.finish_and_clear();
+    println!("{report}");
+    Ok(())
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
+    let report = ingest::generate::generate(&GenerateOptions {
+        releases: args.releases,
+        seed: args.seed,
+        out: args.out.clone(),
+        releases_per_file: args.releases_per_file,
+    })?;
     println!("{report}");
     Ok(())
 }

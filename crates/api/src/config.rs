@@ -1,0 +1,138 @@
+//! All configuration of the `api` binary, read in one place: command-line flags, each with an
+//! environment variable where a deployment would set it, and defaults that need no setup.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Serve the ILO China and Mongolia press-release archive over GraphQL.
+///
+/// Without a database URL the embedded archive is used: a SQLite file in the working
+/// directory, migrated and loaded with the seed listings on every start.
+#[derive(Debug, Parser)]
+#[command(name = "api", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the GraphQL schema (SDL) to stdout and exit; `schema.graphql` is this output.
+    Schema,
+}
+
+/// How the server runs.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database to serve: postgres://… or sqlite://…. When absent, the embedded SQLite archive
+    /// (ingest's default file) is created, migrated and loaded from the seeds.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or per-module directives such as
+    /// `info,api=debug` (RUST_LOG syntax).
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// Apply pending database migrations before serving. Always done for the embedded archive.
+    #[arg(long)]
+    pub migrate: bool,
+
+    /// Load listings from PATH (a file, or a folder of *.txt listings) before serving; may be
+    /// repeated. The embedded archive always loads the seed listings.
+    #[arg(long, value_name = "PATH")]
+    pub ingest: Vec<PathBuf>,
+
+    /// Catalogue of offices and programmes used to tag ingested listings.
+    #[arg(long, env = "CATALOGUE", default_value = ingest::DEFAULT_CATALOGUE)]
+    pub catalogue: PathBuf,
+}
+
+/// What to do before serving, once defaults are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartupPlan {
+    pub database_url: String,
+    pub migrate: bool,
+    pub ingest: Vec<PathBuf>,
+}
+
+impl Config {
+    /// With a database URL, exactly what the flags say; without one, the embedded archive,
+    /// which is only useful once migrated and loaded.
+    pub fn startup_plan(&self) -> StartupPlan {
+        match &self.database_url {
+            Some(url) => StartupPlan {
+                database_url: url.clone(),
+                migrate: self.migrate,
+                ingest: self.ingest.clone(),
+            },
+            None => StartupPlan {
+                database_url: ingest::database::DEFAULT_DATABASE_URL.to_owned(),
+                migrate: true,
+                ingest: if self.ingest.is_empty() {
+                    vec![PathBuf::from(ingest::DEFAULT_LISTINGS)]
+                } else {
+                    self.ingest.clone()
+                },
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn embedded_default_migrates_and_loads_the_seeds() {
+        let mut cli = parse(&["api"]);
+        cli.config.database_url = None; // in case DATABASE_URL is set where the tests run
+        let plan = cli.config.startup_plan();
+        assert_eq!(plan.database_url, ingest::database::DEFAULT_DATABASE_URL);
+        assert!(plan.migrate);
+        assert_eq!(plan.ingest, vec![PathBuf::from("seeds")]);
+    }
+
+    #[test]
+    fn a_given_database_is_only_changed_when_asked() {
+        let cli = parse(&["api", "--database-url", "postgres://db/archive"]);
+        let plan = cli.config.startup_plan();
+        assert!(!plan.migrate);
+        assert!(plan.ingest.is_empty());
+
+        let cli = parse(&[
+            "api",
+            "--database-url",
+            "postgres://db/archive",
+            "--migrate",
+            "--ingest",
+            "new.txt",
+            "--bind",
+            "0.0.0.0:9000",
+        ]);
+        let plan = cli.config.startup_plan();
+        assert!(plan.migrate);
+        assert_eq!(plan.ingest, vec![PathBuf::from("new.txt")]);
+        assert_eq!(cli.config.bind.port(), 9000);
+    }
+
+    #[test]
+    fn schema_is_a_subcommand() {
+        assert!(matches!(
+            parse(&["api", "schema"]).command,
+            Some(Command::Schema)
+        ));
+    }
+}

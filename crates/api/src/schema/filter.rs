@@ -1,0 +1,276 @@
+//! `ReleaseFilter`: checks the filter a client sent, resolves its slugs to ids (one query per
+//! kind), and turns it into SQL conditions on `release` that work on PostgreSQL and SQLite.
+
+use async_graphql::InputObject;
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
+
+use model::entity::{office, programme, release, release_office, release_programme};
+
+use crate::error::ApiError;
+use crate::schema::date::Date;
+
+/// Valid slugs are listed in the error message when there are at most this many.
+const MAX_SLUGS_LISTED: usize = 20;
+
+/// Which releases to include. Every criterion given must hold; omitted ones do not restrict.
+#[derive(Debug, Default, Clone, InputObject)]
+pub struct ReleaseFilter {
+    /// Programme slugs: a release matches if it concerns any of them. Omitted or empty: any programme, or none.
+    pub programmes: Option<Vec<String>>,
+    /// Office slugs: a release matches if it concerns any of them. Omitted or empty: any office.
+    pub offices: Option<Vec<String>>,
+    /// Only releases published on or after this date.
+    pub published_from: Option<Date>,
+    /// Only releases published on or before this date.
+    pub published_to: Option<Date>,
+    /// Only releases published in this year, e.g. 2021.
+    pub year: Option<i32>,
+    /// Only releases published in this month of `year`: 1 (January) to 12 (December). Requires `year`.
+    pub month: Option<i32>,
+}
+
+/// Whose releases a connection lists: the whole archive, or one programme's or office's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Archive,
+    Programme(i32),
+    Office(i32),
+}
+
+impl ReleaseFilter {
+    /// The SQL condition on `release` selecting the releases in `scope` that match this filter.
+    /// Checks everything that needs no database first, so a bad filter costs no query.
+    pub async fn to_condition(
+        &self,
+        db: &DatabaseConnection,
+        scope: Scope,
+    ) -> Result<Condition, ApiError> {
+        let (from, to) = self.date_range()?;
+        let mut condition = match scope {
+            Scope::Archive => Condition::all(),
+            Scope::Programme(id) => Condition::all().add(tagged_with_programmes(vec![id])),
+            Scope::Office(id) => Condition::all().add(tagged_with_offices(vec![id])),
+        };
+        if let Some(from) = from {
+            condition = condition.add(release::Column::PublishedOn.gte(from));
+        }
+        if let Some(to) = to {
+            condition = condition.add(release::Column::PublishedOn.lte(to));
+        }
+        if let Some(slugs) = self.programmes.as_deref().filter(|s| !s.is_empty()) {
+            let ids = programme_ids(db, slugs).await?;
+            condition = condition.add(tagged_with_programmes(ids));
+        }
+        if let Some(slugs) = self.offices.as_deref().filter(|s| !s.is_empty()) {
+            let ids = office_ids(db, slugs).await?;
+            condition = condition.add(tagged_with_offices(ids));
+        }
+        Ok(condition)
+    }
+
+    /// The inclusive date bounds implied by `publishedFrom`/`publishedTo` and `year`/`month`.
+    fn date_range(&self) -> Result<(Option<NaiveDate>, Option<NaiveDate>), ApiError> {
+        let from = self.published_from.map(|date| date.0);
+        let to = self.published_to.map(|date| date.0);
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::ReversedDateRange { from, to });
+        }
+        let period = match (self.year, self.month) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(ApiError::MonthWithoutYear),
+            (Some(year), month) => Some(calendar_period(year, month)?),
+        };
+        Ok(match period {
+            None => (from, to),
+            // Both limits apply: the range is their intersection, possibly empty.
+            Some((first_day, last_day)) => (
+                Some(from.map_or(first_day, |from| from.max(first_day))),
+                Some(to.map_or(last_day, |to| to.min(last_day))),
+            ),
+        })
+    }
+}
+
+/// First and last day of `year`, or of `month` in `year`.
+fn calendar_period(year: i32, month: Option<i32>) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    if !(1..=9999).contains(&year) {
+        return Err(ApiError::YearOutOfRange(year));
+    }
+    let (first_month, last_month) = match month {
+        None => (1, 12),
+        Some(month) => {
+            let month = u32::try_from(month)
+                .ok()
+                .filter(|m| (1..=12).contains(m))
+                .ok_or(ApiError::MonthOutOfRange(month))?;
+            (month, month)
+        }
+    };
+    let first_day =
+        NaiveDate::from_ymd_opt(year, first_month, 1).ok_or(ApiError::YearOutOfRange(year))?;
+    let last_day = NaiveDate::from_ymd_opt(year, last_month, 1)
+        .and_then(|day| day.checked_add_months(chrono::Months::new(1)))
+        .and_then(|next_month| next_month.pred_opt())
+        // 9999-12: the month after is beyond chrono's range, but the last day is known.
+        .or_else(|| NaiveDate::from_ymd_opt(year, 12, 31).filter(|_| last_month == 12))
+        .ok_or(ApiError::YearOutOfRange(year))?;
+    debug_assert_eq!(last_day.month(), last_month);
+    Ok((first_day, last_day))
+}
+
+fn tagged_with_programmes(ids: Vec<i32>) -> Condition {
+    let releases = release_programme::Entity::find()
+        .select_only()
+        .column(release_programme::Column::ReleaseId)
+        .filter(release_programme::Column::ProgrammeId.is_in(ids))
+        .into_query();
+    Condition::all().add(release::Column::Id.in_subquery(releases))
+}
+
+fn tagged_with_offices(ids: Vec<i32>) -> Condition {
+    let releases = release_office::Entity::find()
+        .select_only()
+        .column(release_office::Column::ReleaseId)
+        .filter(release_office::Column::OfficeId.is_in(ids))
+        .into_query();
+    Condition::all().add(release::Column::Id.in_subquery(releases))
+}
+
+async fn programme_ids(db: &DatabaseConnection, slugs: &[String]) -> Result<Vec<i32>, ApiError> {
+    let found: Vec<(i32, String)> = programme::Entity::find()
+        .select_only()
+        .column(programme::Column::Id)
+        .column(programme::Column::Slug)
+        .filter(programme::Column::Slug.is_in(slugs.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if let Some(unknown) = first_unknown(slugs, &found) {
+        let valid: Vec<String> = programme::Entity::find()
+            .select_only()
+            .column(programme::Column::Slug)
+            .order_by_asc(programme::Column::Slug)
+            .into_tuple()
+            .all(db)
+            .await?;
+        return Err(unknown_slug("programme", unknown, &valid, "programmes"));
+    }
+    Ok(found.into_iter().map(|(id, _)| id).collect())
+}
+
+async fn office_ids(db: &DatabaseConnection, slugs: &[String]) -> Result<Vec<i32>, ApiError> {
+    let found: Vec<(i32, String)> = office::Entity::find()
+        .select_only()
+        .column(office::Column::Id)
+        .column(office::Column::Slug)
+        .filter(office::Column::Slug.is_in(slugs.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if let Some(unknown) = first_unknown(slugs, &found) {
+        let valid: Vec<String> = office::Entity::find()
+            .select_only()
+            .column(office::Column::Slug)
+            .order_by_asc(office::Column::Slug)
+            .into_tuple()
+            .all(db)
+            .await?;
+        return Err(unknown_slug("office", unknown, &valid, "offices"));
+    }
+    Ok(found.into_iter().map(|(id, _)| id).collect())
+}
+
+fn first_unknown<'a>(asked: &'a [String], found: &[(i32, String)]) -> Option<&'a String> {
+    asked
+        .iter()
+        .find(|slug| !found.iter().any(|(_, known)| known == *slug))
+}
+
+fn unknown_slug(kind: &'static str, slug: &str, valid: &[String], query: &str) -> ApiError {
+    let hint = if valid.is_empty() {
+        format!("the archive has no {query} yet")
+    } else if valid.len() <= MAX_SLUGS_LISTED {
+        format!("use one of {}", valid.join(", "))
+    } else {
+        format!("query `{query} {{ slug }}` for the valid slugs")
+    };
+    ApiError::UnknownSlug {
+        kind,
+        slug: slug.to_owned(),
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn year_and_month_become_date_ranges() {
+        assert_eq!(
+            calendar_period(2020, Some(2)).ok(),
+            Some((date(2020, 2, 1), date(2020, 2, 29)))
+        );
+        assert_eq!(
+            calendar_period(2021, None).ok(),
+            Some((date(2021, 1, 1), date(2021, 12, 31)))
+        );
+        assert_eq!(
+            calendar_period(9999, Some(12)).ok(),
+            Some((date(9999, 12, 1), date(9999, 12, 31)))
+        );
+        assert!(matches!(
+            calendar_period(2021, Some(13)),
+            Err(ApiError::MonthOutOfRange(13))
+        ));
+        assert!(matches!(
+            calendar_period(2021, Some(0)),
+            Err(ApiError::MonthOutOfRange(0))
+        ));
+        assert!(matches!(
+            calendar_period(0, None),
+            Err(ApiError::YearOutOfRange(0))
+        ));
+    }
+
+    #[test]
+    fn explicit_dates_and_periods_intersect() {
+        let filter = ReleaseFilter {
+            published_from: Some(Date(date(2021, 3, 15))),
+            year: Some(2021),
+            month: Some(3),
+            ..ReleaseFilter::default()
+        };
+        assert_eq!(
+            filter.date_range().ok(),
+            Some((Some(date(2021, 3, 15)), Some(date(2021, 3, 31))))
+        );
+        let reversed = ReleaseFilter {
+            published_from: Some(Date(date(2021, 3, 15))),
+            published_to: Some(Date(date(2021, 3, 14))),
+            ..ReleaseFilter::default()
+        };
+        assert!(matches!(
+            reversed.date_range(),
+            Err(ApiError::ReversedDateRange { .. })
+        ));
+        let month_only = ReleaseFilter {
+            month: Some(3),
+            ..ReleaseFilter::default()
+        };
+        assert!(matches!(
+            month_only.date_range(),
+            Err(ApiError::MonthWithoutYear)
+        ));
+    }
+}

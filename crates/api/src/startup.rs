@@ -1,0 +1,99 @@
+//! Bringing the server up: open the database, migrate and ingest when the plan says so, bind,
+//! and serve until Ctrl-C or SIGTERM, letting requests in flight finish.
+
+use std::future::Future;
+
+use indicatif::ProgressBar;
+use migration::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::error::StartupError;
+use crate::routes::{GRAPHQL_PATH, router};
+use crate::state::AppState;
+
+/// Runs the server as configured, until a shutdown signal.
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    let plan = config.startup_plan();
+    let shown_url = ingest::database::redact_url(&plan.database_url);
+    let db = ingest::database::connect(&plan.database_url)
+        .await
+        .map_err(|source| StartupError::Connect {
+            url: shown_url.clone(),
+            source,
+        })?;
+    tracing::info!(database = %shown_url, "connected");
+    if plan.migrate {
+        Migrator::up(&db, None)
+            .await
+            .map_err(StartupError::Migrate)?;
+        tracing::info!("migrations applied");
+    }
+    if !plan.ingest.is_empty() {
+        let report = ingest::ingest_paths(
+            &db,
+            &config.catalogue,
+            &plan.ingest,
+            ingest::LoadOptions::default(),
+            &ProgressBar::hidden(),
+        )
+        .await?;
+        tracing::info!(paths = ?plan.ingest, "ingested {report}");
+    }
+
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| StartupError::Bind {
+            address: config.bind,
+            source,
+        })?;
+    let address = listener.local_addr().map_err(StartupError::Serve)?;
+    println!("GraphQL playground: http://{address}{GRAPHQL_PATH}");
+    serve(listener, AppState::new(db), shutdown_signal()).await
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then waits for requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "listening");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartupError::Serve)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM (what container runtimes send).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
