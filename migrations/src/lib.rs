@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_archive;
+mod m20261124_000001_release_search;
 
 /// Applies the archive's migrations in order.
 #[derive(Debug)]
@@ -12,6 +13,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_archive::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_archive::Migration),
+            Box::new(m20261124_000001_release_search::Migration),
+        ]
     }
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use sea_orm::DbErr;
 
 use crate::schema::connection::MAX_PAGE_SIZE;
+use crate::schema::related::{MAX_RELATED, MIN_RELATED};
 
 /// `extensions.code` of errors the client can fix by changing the request.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
@@ -41,10 +42,22 @@ pub enum ApiError {
         "`{argument}` is {value}: ask for 0 to {MAX_PAGE_SIZE} releases per page, and follow `pageInfo` for more"
     )]
     PageSizeOutOfRange { argument: &'static str, value: i32 },
+    #[error("`first` is {0}: ask for {MIN_RELATED} to {MAX_RELATED} related releases")]
+    RelatedCountOutOfRange(i32),
     #[error(
         "malformed cursor in `{argument}`: pass an edge's `cursor` or `pageInfo.startCursor`/`endCursor` exactly as received"
     )]
     MalformedCursor { argument: &'static str },
+    #[error(
+        "the cursor in `{argument}` comes from a list in a different order: page with cursors from the same `orderBy`, or start again without `{argument}`"
+    )]
+    CursorFromOtherOrder { argument: &'static str },
+    #[error(
+        "orderBy RELEVANCE needs a search: add `search` to the filter, or order by NEWEST_FIRST or OLDEST_FIRST"
+    )]
+    RelevanceWithoutSearch,
+    #[error("the search is {length} characters long: use at most {max}")]
+    SearchTooLong { length: usize, max: usize },
     #[error("malformed id: pass the `id` of a Release, Programme or Office exactly as received")]
     MalformedId,
     #[error("database error: {0}")]

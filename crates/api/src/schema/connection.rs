@@ -1,14 +1,18 @@
 //! Relay-style pages of releases. Cursors are keyset positions (`published_on`, `id`), so a page
 //! is one index range scan wherever it starts, and pages stay consistent while releases arrive.
+//! Under `RELEVANCE` the position starts with the search rank: (rank, `published_on`, `id`).
 //! `totalCount` is counted only when the query selects it.
+
+use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -19,6 +23,7 @@ use crate::schema::database;
 use crate::schema::filter::{ReleaseFilter, Scope};
 use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease, prefetch};
 use crate::schema::release::Release;
+use crate::schema::search::SearchQuery;
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -33,6 +38,9 @@ pub enum ReleaseOrder {
     NewestFirst,
     /// Oldest first: exactly the reverse of `NEWEST_FIRST`.
     OldestFirst,
+    /// Best match first (only with `ReleaseFilter.search`): title matches above summary-only
+    /// ones; equal matches newest first, then in a fixed order.
+    Relevance,
 }
 
 /// A position in the ordered list of releases: the date and id of the release there.
@@ -54,16 +62,63 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(format!("{}|{}", self.published_on, self.id))
     }
 
-    /// Reads a cursor given as argument `argument` (named in the error).
+    /// Reads a date-ordered cursor given as argument `argument` (named in the error).
     pub fn decode(text: &str, argument: &'static str) -> Result<Cursor, ApiError> {
+        match Position::decode(text, argument)? {
+            Position::Dated(cursor) => Ok(cursor),
+            Position::Ranked { .. } => Err(ApiError::CursorFromOtherOrder { argument }),
+        }
+    }
+
+    fn parse(plain: &str) -> Option<Cursor> {
+        let (date, id) = plain.split_once('|')?;
+        Some(Cursor {
+            published_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+            id: Uuid::try_parse(id).ok()?,
+        })
+    }
+}
+
+/// A position in a list: by date (`NEWEST_FIRST`, `OLDEST_FIRST`), or by search rank and then
+/// date (`RELEVANCE`). The rank travels as its exact bits, so it compares equal to itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Position {
+    Dated(Cursor),
+    Ranked { rank: f64, at: Cursor },
+}
+
+/// Marks a ranked cursor; a date cursor starts with a year, never with this.
+const RANKED_CURSOR: &str = "r|";
+
+impl Position {
+    pub fn encode(&self) -> String {
+        match self {
+            Position::Dated(cursor) => cursor.encode(),
+            Position::Ranked { rank, at } => URL_SAFE_NO_PAD.encode(format!(
+                "{RANKED_CURSOR}{:016x}|{}|{}",
+                rank.to_bits(),
+                at.published_on,
+                at.id
+            )),
+        }
+    }
+
+    /// Reads a cursor of either kind given as argument `argument` (named in the error).
+    pub fn decode(text: &str, argument: &'static str) -> Result<Position, ApiError> {
         let malformed = || ApiError::MalformedCursor { argument };
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
         let plain = String::from_utf8(bytes).map_err(|_| malformed())?;
-        let (date, id) = plain.split_once('|').ok_or_else(malformed)?;
-        Ok(Cursor {
-            published_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| malformed())?,
-            id: Uuid::try_parse(id).map_err(|_| malformed())?,
-        })
+        match plain.strip_prefix(RANKED_CURSOR) {
+            None => Cursor::parse(&plain).map(Position::Dated),
+            Some(ranked) => ranked.split_once('|').and_then(|(bits, at)| {
+                let rank = f64::from_bits(u64::from_str_radix(bits, 16).ok()?);
+                Some(Position::Ranked {
+                    rank: rank.is_finite().then_some(rank)?,
+                    at: Cursor::parse(at)?,
+                })
+            }),
+        }
+        .ok_or_else(malformed)
     }
 }
 
@@ -86,12 +141,12 @@ enum Direction {
 }
 
 /// Validated pagination arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PageRequest {
     direction: Direction,
     size: u64,
-    after: Option<Cursor>,
-    before: Option<Cursor>,
+    after: Option<Position>,
+    before: Option<Position>,
 }
 
 impl PageArgs {
@@ -107,11 +162,11 @@ impl PageArgs {
             size,
             after: self
                 .after
-                .map(|text| Cursor::decode(&text, "after"))
+                .map(|text| Position::decode(&text, "after"))
                 .transpose()?,
             before: self
                 .before
-                .map(|text| Cursor::decode(&text, "before"))
+                .map(|text| Position::decode(&text, "before"))
                 .transpose()?,
         })
     }
@@ -141,7 +196,8 @@ fn page_size(argument: &'static str, value: i32) -> Result<u64, ApiError> {
 
 /// Resolves a `releases` field: arguments are checked before any query runs, the total is
 /// counted only if the client selected `totalCount` under this field, and the programmes and
-/// offices of the page are loaded in one query each if selected.
+/// offices of the page are loaded in one query each if selected. A search with nothing
+/// searchable in it gives an empty page without querying.
 pub async fn resolve_releases(
     ctx: &Context<'_>,
     scope: Scope,
@@ -150,18 +206,32 @@ pub async fn resolve_releases(
     page: PageArgs,
 ) -> Result<ReleaseConnection, ApiError> {
     let page = page.validate()?;
+    let filter = filter.unwrap_or_default();
+    let order = order.unwrap_or_default();
+    let search = filter.search_query()?.map(Arc::new);
+    if order == ReleaseOrder::Relevance && search.is_none() {
+        return Err(ApiError::RelevanceWithoutSearch);
+    }
+    page.check_cursors(order)?;
     let db = database(ctx)?;
-    let condition = filter.unwrap_or_default().to_condition(db, scope).await?;
+    let condition = filter.to_condition(db, scope).await?;
     let selection = ctx.look_ahead();
     let count_total = selection.field("totalCount").exists();
-    let connection =
-        fetch_releases(db, condition, order.unwrap_or_default(), page, count_total).await?;
+    if search.as_deref().is_some_and(SearchQuery::is_empty) {
+        return Ok(ReleaseConnection::assemble(
+            Vec::new(),
+            search,
+            &page,
+            count_total.then_some(0),
+        ));
+    }
+    let connection = fetch_page(db, condition, order, search, page, count_total).await?;
 
     let selected = |field: &str| {
         selection.field("nodes").field(field).exists()
             || selection.field("edges").field("node").field(field).exists()
     };
-    let ids = || connection.releases.iter().map(|release| release.id);
+    let ids = || connection.rows.iter().map(|row| row.release.id);
     futures::try_join!(
         prefetch(ctx, selected("programmes"), ids().map(ProgrammesOfRelease)),
         prefetch(ctx, selected("offices"), ids().map(OfficesOfRelease)),
@@ -169,9 +239,8 @@ pub async fn resolve_releases(
     Ok(connection)
 }
 
-/// One page of the releases matching `filter`, in `order`, plus their total when `count_total`.
-/// The page is one `SELECT … LIMIT size + 1` (the extra row tells whether more follow); the
-/// count, when wanted, runs at the same time.
+/// One page of the releases matching `filter`, in `order` (by date), plus their total when
+/// `count_total`. See `fetch_page`.
 pub async fn fetch_releases(
     db: &DatabaseConnection,
     filter: Condition,
@@ -179,7 +248,44 @@ pub async fn fetch_releases(
     page: PageRequest,
     count_total: bool,
 ) -> Result<ReleaseConnection, ApiError> {
-    let rows = page_query(filter.clone(), order, &page).all(db);
+    fetch_page(db, filter, order, None, page, count_total).await
+}
+
+/// One page of the releases matching `filter` (which includes the search condition, if any),
+/// in `order`, plus their total when `count_total`. The page is one `SELECT … LIMIT size + 1`
+/// (the extra row tells whether more follow); the count, when wanted, runs at the same time.
+/// `RELEVANCE` needs `search`: its rank is selected, filtered on and ordered by.
+async fn fetch_page(
+    db: &DatabaseConnection,
+    filter: Condition,
+    order: ReleaseOrder,
+    search: Option<Arc<SearchQuery>>,
+    page: PageRequest,
+    count_total: bool,
+) -> Result<ReleaseConnection, ApiError> {
+    let sort = match (order, search.as_deref()) {
+        (ReleaseOrder::NewestFirst, _) => Sort::Date { ascending: false },
+        (ReleaseOrder::OldestFirst, _) => Sort::Date { ascending: true },
+        (ReleaseOrder::Relevance, Some(search)) => {
+            Sort::Relevance(search.rank(db.get_database_backend())?)
+        }
+        (ReleaseOrder::Relevance, None) => return Err(ApiError::RelevanceWithoutSearch),
+    };
+    let query = page_query(filter.clone(), &sort, &page)?;
+    let rows = async {
+        match sort {
+            Sort::Date { .. } => Ok(query
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|release| PageRow {
+                    release,
+                    rank: None,
+                })
+                .collect::<Vec<_>>()),
+            Sort::Relevance(_) => query.into_model::<PageRow>().all(db).await,
+        }
+    };
     let total = async {
         if count_total {
             release::Entity::find()
@@ -191,61 +297,112 @@ pub async fn fetch_releases(
             Ok(None)
         }
     };
-    let (mut releases, total_count) = futures::try_join!(rows, total)?;
-
-    let more_beyond_page = releases.len() as u64 > page.size;
-    releases.truncate(usize::try_from(page.size).unwrap_or(usize::MAX));
-    // Relay lets a server report the side it did not scan as "is there a cursor there";
-    // finding out exactly would cost another query on every page.
-    let (has_next_page, has_previous_page) = match page.direction {
-        Direction::Forward => (more_beyond_page, page.after.is_some()),
-        Direction::Backward => {
-            releases.reverse();
-            (page.before.is_some(), more_beyond_page)
-        }
-    };
-    let page_info = PageInfo {
-        has_next_page,
-        has_previous_page,
-        start_cursor: releases.first().map(|r| Cursor::of(r).encode()),
-        end_cursor: releases.last().map(|r| Cursor::of(r).encode()),
-    };
-    Ok(ReleaseConnection {
-        releases,
-        page_info,
+    let (rows, total_count) = futures::try_join!(rows, total)?;
+    Ok(ReleaseConnection::assemble(
+        rows,
+        search,
+        &page,
         total_count,
-    })
+    ))
+}
+
+/// How a page is ordered, with what `page_query` needs for it.
+#[derive(Debug, Clone)]
+enum Sort {
+    /// By (published_on, id).
+    Date { ascending: bool },
+    /// By (rank, published_on, id), descending; the rank expression of the search.
+    Relevance(Expr),
+}
+
+/// Name of the selected rank column.
+const RANK_COLUMN: &str = "search_rank";
+
+/// A release of a page, and its search rank when ordered by relevance.
+#[derive(Debug, Clone)]
+struct PageRow {
+    release: release::Model,
+    rank: Option<f64>,
+}
+
+impl FromQueryResult for PageRow {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(PageRow {
+            release: release::Model::from_query_result(row, pre)?,
+            rank: Some(row.try_get(pre, RANK_COLUMN)?),
+        })
+    }
+}
+
+impl PageRow {
+    fn position(&self) -> Position {
+        let at = Cursor::of(&self.release);
+        match self.rank {
+            None => Position::Dated(at),
+            Some(rank) => Position::Ranked { rank, at },
+        }
+    }
+}
+
+impl PageRequest {
+    /// Rejects cursors taken from a list in another kind of order.
+    fn check_cursors(&self, order: ReleaseOrder) -> Result<(), ApiError> {
+        let ranked = order == ReleaseOrder::Relevance;
+        for (argument, position) in [("after", self.after), ("before", self.before)] {
+            if let Some(position) = position
+                && matches!(position, Position::Ranked { .. }) != ranked
+            {
+                return Err(ApiError::CursorFromOtherOrder { argument });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The SELECT of one page: the filter, the cursors, the order to scan in, one row extra.
 fn page_query(
     filter: Condition,
-    order: ReleaseOrder,
+    sort: &Sort,
     page: &PageRequest,
-) -> Select<release::Entity> {
-    let ascending = order == ReleaseOrder::OldestFirst;
+) -> Result<Select<release::Entity>, ApiError> {
+    // Whether the list's own order is ascending (relevance: descending rank, date and id).
+    let ascending = matches!(sort, Sort::Date { ascending: true });
     let mut window = filter;
-    if let Some(after) = page.after {
-        window = window.add(beyond(after, ascending));
-    }
-    if let Some(before) = page.before {
-        window = window.add(beyond(before, !ascending));
+    for (argument, position, later) in [
+        ("after", page.after, ascending),
+        ("before", page.before, !ascending),
+    ] {
+        let Some(position) = position else {
+            continue;
+        };
+        window = window.add(match (sort, position) {
+            (Sort::Date { .. }, Position::Dated(cursor)) => beyond(cursor, later),
+            (Sort::Relevance(rank), Position::Ranked { rank: value, at }) => {
+                beyond_ranked(rank, value, at, later)
+            }
+            _ => return Err(ApiError::CursorFromOtherOrder { argument }),
+        });
     }
     // A backward page is read from its far end, then flipped into the requested order.
     let scan_ascending = match page.direction {
         Direction::Forward => ascending,
         Direction::Backward => !ascending,
     };
-    let sort = if scan_ascending {
+    let sort_order = if scan_ascending {
         Order::Asc
     } else {
         Order::Desc
     };
-    release::Entity::find()
-        .filter(window)
-        .order_by(release::Column::PublishedOn, sort.clone())
-        .order_by(release::Column::Id, sort)
-        .limit(page.size + 1)
+    let mut query = release::Entity::find().filter(window);
+    if let Sort::Relevance(rank) = sort {
+        query = query
+            .expr_as(rank.clone(), RANK_COLUMN)
+            .order_by(rank.clone(), sort_order.clone());
+    }
+    Ok(query
+        .order_by(release::Column::PublishedOn, sort_order.clone())
+        .order_by(release::Column::Id, sort_order)
+        .limit(page.size + 1))
 }
 
 /// Releases strictly past `cursor`: later in (date, id) when `later`, earlier otherwise.
@@ -276,11 +433,66 @@ fn beyond(cursor: Cursor, later: bool) -> Condition {
     )
 }
 
+/// Releases strictly past (`value`, `cursor`) in (rank, date, id): greater when `later`,
+/// smaller otherwise. The rank is compared with the very expression that produced `value`.
+fn beyond_ranked(rank: &Expr, value: f64, cursor: Cursor, later: bool) -> Condition {
+    let rank_past = if later {
+        rank.clone().gt(value)
+    } else {
+        rank.clone().lt(value)
+    };
+    Condition::any().add(rank_past).add(
+        Condition::all()
+            .add(rank.clone().eq(value))
+            .add(beyond(cursor, later)),
+    )
+}
+
 #[derive(Debug)]
 pub struct ReleaseConnection {
-    releases: Vec<release::Model>,
+    rows: Vec<PageRow>,
+    /// The search the releases were found by, for their `highlight`.
+    search: Option<Arc<SearchQuery>>,
     page_info: PageInfo,
     total_count: Option<u64>,
+}
+
+impl ReleaseConnection {
+    /// The page from the rows read for `page` (scan order, possibly one extra).
+    fn assemble(
+        mut rows: Vec<PageRow>,
+        search: Option<Arc<SearchQuery>>,
+        page: &PageRequest,
+        total_count: Option<u64>,
+    ) -> ReleaseConnection {
+        let more_beyond_page = rows.len() as u64 > page.size;
+        rows.truncate(usize::try_from(page.size).unwrap_or(usize::MAX));
+        // Relay lets a server report the side it did not scan as "is there a cursor there";
+        // finding out exactly would cost another query on every page.
+        let (has_next_page, has_previous_page) = match page.direction {
+            Direction::Forward => (more_beyond_page, page.after.is_some()),
+            Direction::Backward => {
+                rows.reverse();
+                (page.before.is_some(), more_beyond_page)
+            }
+        };
+        let page_info = PageInfo {
+            has_next_page,
+            has_previous_page,
+            start_cursor: rows.first().map(|row| row.position().encode()),
+            end_cursor: rows.last().map(|row| row.position().encode()),
+        };
+        ReleaseConnection {
+            rows,
+            search,
+            page_info,
+            total_count,
+        }
+    }
+
+    fn release(&self, row: &PageRow) -> Release {
+        Release::found_by(row.release.clone(), self.search.clone())
+    }
 }
 
 /// A page of releases, and how to reach the pages around it.
@@ -288,18 +500,18 @@ pub struct ReleaseConnection {
 impl ReleaseConnection {
     /// The releases of this page in the requested order, each with its cursor.
     async fn edges(&self) -> Vec<ReleaseEdge> {
-        self.releases
+        self.rows
             .iter()
-            .map(|release| ReleaseEdge {
-                cursor: Cursor::of(release).encode(),
-                node: Release(release.clone()),
+            .map(|row| ReleaseEdge {
+                cursor: row.position().encode(),
+                node: self.release(row),
             })
             .collect()
     }
 
     /// The releases of this page in the requested order: `edges` without the cursors.
     async fn nodes(&self) -> Vec<Release> {
-        self.releases.iter().cloned().map(Release).collect()
+        self.rows.iter().map(|row| self.release(row)).collect()
     }
 
     /// Whether there are more pages, and the cursors to fetch them.
@@ -356,7 +568,52 @@ mod tests {
             encode("2021-06-24|not-a-uuid"),
         ] {
             assert!(Cursor::decode(&bad, "after").is_err(), "{bad}");
+            assert!(Position::decode(&bad, "after").is_err(), "{bad}");
         }
+        let ranked = Position::Ranked {
+            rank: 0.1_f64 + 0.2_f64,
+            at: cursor,
+        };
+        assert_eq!(
+            Position::decode(&ranked.encode(), "before").ok(),
+            Some(ranked)
+        );
+        assert!(matches!(
+            Cursor::decode(&ranked.encode(), "after"),
+            Err(ApiError::CursorFromOtherOrder { argument: "after" })
+        ));
+        for bad in [
+            encode("r|zz|2021-06-24|00000000-0000-0000-0000-000000000000"),
+            encode("r|7ff0000000000000|2021-06-24|00000000-0000-0000-0000-000000000000"),
+            encode("r|3fd3333333333334|2021-06-24"),
+        ] {
+            assert!(Position::decode(&bad, "after").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_must_come_from_the_same_kind_of_order() {
+        let at = Cursor {
+            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap_or_default(),
+            id: Uuid::nil(),
+        };
+        let request = |after: Position| {
+            PageArgs {
+                after: Some(after.encode()),
+                ..PageArgs::default()
+            }
+            .validate()
+        };
+        let Ok(dated) = request(Position::Dated(at)) else {
+            panic!("a valid cursor");
+        };
+        let Ok(ranked) = request(Position::Ranked { rank: 0.5, at }) else {
+            panic!("a valid cursor");
+        };
+        assert!(dated.check_cursors(ReleaseOrder::NewestFirst).is_ok());
+        assert!(dated.check_cursors(ReleaseOrder::Relevance).is_err());
+        assert!(ranked.check_cursors(ReleaseOrder::Relevance).is_ok());
+        assert!(ranked.check_cursors(ReleaseOrder::OldestFirst).is_err());
     }
 
     #[test]
@@ -375,9 +632,11 @@ mod tests {
         let Ok(page) = page else {
             panic!("valid arguments: {page:?}");
         };
-        let sql = page_query(Condition::all(), ReleaseOrder::NewestFirst, &page)
-            .build(DbBackend::Postgres)
-            .to_string();
+        let Ok(query) = page_query(Condition::all(), &Sort::Date { ascending: false }, &page)
+        else {
+            panic!("a date cursor fits a date order");
+        };
+        let sql = query.build(DbBackend::Postgres).to_string();
         // The plain bound is what lets PostgreSQL seek in the index instead of filtering.
         assert!(
             sql.contains(r#""release"."published_on" <= '2021-06-24' AND"#),
@@ -410,5 +669,55 @@ mod tests {
             args(Some(0), None).validate().ok().map(|page| page.size),
             Some(0)
         );
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    use sea_orm::{DbBackend, QueryTrait};
+
+    use super::*;
+
+    /// Prints the SQL of a ranked page after a cursor on both backends (`--nocapture`) and
+    /// checks its shape: one rank expression in SELECT, WHERE and ORDER BY.
+    #[test]
+    fn ranked_pages_compare_the_selected_rank() {
+        let at = Cursor {
+            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap_or_default(),
+            id: Uuid::nil(),
+        };
+        let Ok(page) = (PageArgs {
+            first: Some(2),
+            after: Some(Position::Ranked { rank: 0.5, at }.encode()),
+            ..PageArgs::default()
+        })
+        .validate() else {
+            panic!("valid arguments");
+        };
+        let Ok(search) = SearchQuery::parse("social security -china or apprentice") else {
+            panic!("a valid search");
+        };
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let (Ok(condition), Ok(rank)) = (search.condition(backend), search.rank(backend))
+            else {
+                panic!("both backends search");
+            };
+            let Ok(query) = page_query(
+                Condition::all().add(condition),
+                &Sort::Relevance(rank),
+                &page,
+            ) else {
+                panic!("a ranked cursor fits RELEVANCE");
+            };
+            let sql = query.build(backend).to_string();
+            println!("{backend:?}: {sql}\n");
+            assert!(sql.contains("AS \"search_rank\""), "{sql}");
+            assert!(sql.ends_with("\"release\".\"id\" DESC LIMIT 3"), "{sql}");
+            if backend == DbBackend::Postgres {
+                // The bare column against a tsquery: what the GIN index serves.
+                let condition = r#"WHERE ("release"."search_vector" @@ (websearch_to_tsquery('english', '"social" "security" -"china" or "apprentice"') || to_tsquery('simple', "#;
+                assert!(sql.contains(condition), "{sql}");
+            }
+        }
     }
 }

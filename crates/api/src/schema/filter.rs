@@ -3,6 +3,7 @@
 
 use async_graphql::InputObject;
 use chrono::{Datelike, NaiveDate};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait,
@@ -12,6 +13,7 @@ use model::entity::{office, programme, release, release_office, release_programm
 
 use crate::error::ApiError;
 use crate::schema::date::Date;
+use crate::schema::search::SearchQuery;
 
 /// Valid slugs are listed in the error message when there are at most this many.
 const MAX_SLUGS_LISTED: usize = 20;
@@ -31,6 +33,16 @@ pub struct ReleaseFilter {
     pub year: Option<i32>,
     /// Only releases published in this month of `year`: 1 (January) to 12 (December). Requires `year`.
     pub month: Option<i32>,
+    /// Words to find in the title or summary (at most 500 characters), e.g. `herders`,
+    /// `"social security" or pension -china`. Words match in any form ("herder" finds
+    /// "Herders"); `"quoted words"` must appear together; `or` separates alternatives; a
+    /// leading `-` excludes a word or phrase; the last word also matches as the start of a
+    /// longer word, for searching as the user types ("apprentice" finds "Apprenticeship").
+    /// Punctuation is ignored, and so are common words like "the" outside quotes; a text with
+    /// nothing left to search for (e.g. only punctuation), or whose alternatives only exclude,
+    /// matches no release. Order by `RELEVANCE` for the best matches first, and select
+    /// `Release.highlight` to show where they matched.
+    pub search: Option<String>,
 }
 
 /// Whose releases a connection lists: the whole archive, or one programme's or office's.
@@ -50,6 +62,7 @@ impl ReleaseFilter {
         scope: Scope,
     ) -> Result<Condition, ApiError> {
         let (from, to) = self.date_range()?;
+        let search = self.search_query()?;
         let mut condition = match scope {
             Scope::Archive => Condition::all(),
             Scope::Programme(id) => Condition::all().add(tagged_with_programmes(vec![id])),
@@ -69,7 +82,19 @@ impl ReleaseFilter {
             let ids = office_ids(db, slugs).await?;
             condition = condition.add(tagged_with_offices(ids));
         }
+        if let Some(search) = search {
+            condition = condition.add(if search.is_empty() {
+                Expr::cust("1 = 0")
+            } else {
+                search.condition(db.get_database_backend())?
+            });
+        }
         Ok(condition)
+    }
+
+    /// The parsed `search`, when one was given (possibly with nothing searchable in it).
+    pub fn search_query(&self) -> Result<Option<SearchQuery>, ApiError> {
+        self.search.as_deref().map(SearchQuery::parse).transpose()
     }
 
     /// The inclusive date bounds implied by `publishedFrom`/`publishedTo` and `year`/`month`.

@@ -9,13 +9,16 @@ use crate::error::ApiError;
 pub mod connection;
 pub mod date;
 pub mod error_codes;
+pub mod facets;
 pub mod filter;
 pub mod loaders;
 pub mod node;
 pub mod office;
 pub mod programme;
 pub mod query;
+pub mod related;
 pub mod release;
+pub mod search;
 
 use loaders::ArchiveDataLoader;
 use query::Query;

@@ -7,6 +7,7 @@ use crate::schema::connection::{
     PageArgs, ReleaseConnection, ReleaseOrder, page_complexity, resolve_releases,
 };
 use crate::schema::database;
+use crate::schema::facets::{ReleaseFacets, release_facets};
 use crate::schema::filter::{ReleaseFilter, Scope};
 use crate::schema::node::{GlobalId, Node};
 use crate::schema::office::Office;
@@ -57,6 +58,18 @@ impl Query {
             before,
         };
         resolve_releases(ctx, Scope::Archive, filter, order_by, page).await
+    }
+
+    /// How many releases match `filter`, in total and by year, month, programme and office.
+    /// Each breakdown applies every criterion except its own, as faceted search does.
+    async fn release_facets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which releases to count; all of them when omitted.")] filter: Option<
+            ReleaseFilter,
+        >,
+    ) -> Result<ReleaseFacets, ApiError> {
+        release_facets(ctx, filter).await
     }
 
     /// The release with this slug; null when there is none.

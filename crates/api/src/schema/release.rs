@@ -1,6 +1,8 @@
 //! The `Release` type: one press release. Its programmes and offices come through the batch
 //! loader, so listing them for a whole page costs one query each, not one per release.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -8,27 +10,50 @@ use uuid::Uuid;
 use model::entity::release;
 
 use crate::error::ApiError;
-use crate::schema::data_loader;
 use crate::schema::date::Date;
 use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease};
 use crate::schema::node::GlobalId;
 use crate::schema::office::Office;
 use crate::schema::programme::Programme;
+use crate::schema::related::{MAX_RELATED, MIN_RELATED, related_releases};
+use crate::schema::search::SearchQuery;
+use crate::schema::{data_loader, database};
 
+/// A release, and the search that found it when it comes from a searched list (for
+/// `highlight`; shared by the whole page, so cloning stays cheap).
 #[derive(Debug, Clone)]
-pub struct Release(pub release::Model);
+pub struct Release(pub release::Model, pub Option<Arc<SearchQuery>>);
+
+impl From<release::Model> for Release {
+    fn from(model: release::Model) -> Self {
+        Release::new(model)
+    }
+}
 
 impl Release {
+    /// A release not found by a search: its `highlight` is null.
+    pub fn new(model: release::Model) -> Release {
+        Release(model, None)
+    }
+
+    /// A release found by `search`.
+    pub fn found_by(model: release::Model, search: Option<Arc<SearchQuery>>) -> Release {
+        Release(model, search)
+    }
+
     pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<Release>, ApiError> {
         Ok(release::Entity::find()
             .filter(release::Column::Slug.eq(slug))
             .one(db)
             .await?
-            .map(Release))
+            .map(Release::new))
     }
 
     pub async fn by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Release>, ApiError> {
-        Ok(release::Entity::find_by_id(id).one(db).await?.map(Release))
+        Ok(release::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(Release::new))
     }
 }
 
@@ -60,6 +85,30 @@ impl Release {
         self.0.summary.as_deref()
     }
 
+    /// When the release was found by `ReleaseFilter.search`: its summary, or its title when
+    /// the summary has no match (or there is no summary), HTML-escaped, with the words that
+    /// match the search wrapped in `<mark>`…`</mark>`; safe to insert as HTML. Null when the
+    /// list was not searched.
+    async fn highlight(&self) -> Option<String> {
+        let search = self.1.as_deref()?;
+        let summary = self.0.summary.as_deref().filter(|s| !s.trim().is_empty());
+        let title = &self.0.title;
+        Some(match summary {
+            Some(summary) => {
+                let (marked_summary, marked) = search.highlight(summary);
+                if marked {
+                    marked_summary
+                } else {
+                    match search.highlight(title) {
+                        (marked_title, true) => marked_title,
+                        _ => marked_summary,
+                    }
+                }
+            }
+            None => search.highlight(title).0,
+        })
+    }
+
     /// Credit line of the release's photo as printed, starting with ©; null when it has none.
     async fn image_credit(&self) -> Option<&str> {
         self.0.image_credit.as_deref()
@@ -82,4 +131,26 @@ impl Release {
             .unwrap_or_default();
         Ok(offices.into_iter().map(Office).collect())
     }
+
+    /// The releases most like this one, best first: by shared programmes, then offices named
+    /// in both, then text similarity. Never this release itself. Meant for a single release's
+    /// page: each release it is asked on costs its own queries.
+    #[graphql(complexity = "related_complexity(first, child_complexity)")]
+    async fn related(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5, desc = "How many related releases to return: 1 to 20.")] first: i32,
+    ) -> Result<Vec<Release>, ApiError> {
+        let db = database(ctx)?;
+        let related = related_releases(db, &self.0, first).await?;
+        Ok(related.into_iter().map(Release::new).collect())
+    }
+}
+
+/// Cost of `related`: like a page, proportional to how many releases it returns.
+fn related_complexity(first: i32, child_complexity: usize) -> usize {
+    usize::try_from(first.clamp(MIN_RELATED, MAX_RELATED))
+        .unwrap_or(1)
+        .saturating_mul(child_complexity)
+        .saturating_add(1)
 }
