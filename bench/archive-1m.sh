@@ -21,10 +21,9 @@ if ! psql "$admin_url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$databas
         ./target/release/ingest generate --releases "$releases" --seed 42 --out "$corpus" >&2
     fi
     psql "$admin_url" -qc "CREATE DATABASE $database"
-    start=$(date +%s.%N)
+    started=$SECONDS
     ./target/release/ingest --migrate --database-url "$url" "$corpus" >&2
-    end=$(date +%s.%N)
-    echo "ingest of $releases releases: $(echo "$end - $start" | bc) s" >&2
+    echo "ingest of $releases releases: $((SECONDS - started)) s" >&2
     psql "$url" -qc "VACUUM ANALYZE"
 fi
 echo "$url"

@@ -5,7 +5,8 @@
     bench/latency.py URL QUERY.json [QUERY.json ...] [--requests N] [--warmup N] [--runs R]
 
 Every query must answer HTTP 200 without "errors", or the script stops. With --runs R the whole
-set is measured R times, interleaved, and each figure is the median over the runs.
+set is measured R times, interleaved, and each figure is the median over the runs. The first
+query is the baseline: each median is also reported as a multiple of the baseline's median.
 Standard library only.
 """
 import argparse
@@ -63,12 +64,15 @@ def main():
             medians[path].append(statistics.median(samples))
             p99s[path].append(percentile(samples, 0.99))
 
-    print(f"| query | median ms | p99 ms | runs ({args.runs} × {args.requests} requests), medians |")
-    print("|---|---:|---:|---|")
+    # The first query is the baseline: every median is also given as a multiple of its median.
+    baseline = statistics.median(medians[next(iter(bodies))])
+    print(f"| query | median ms | p99 ms | × baseline | runs ({args.runs} × {args.requests} requests), medians |")
+    print("|---|---:|---:|---:|---|")
     for path in bodies:
         name = path.rsplit("/", 1)[-1].removesuffix(".json")
+        median = statistics.median(medians[path])
         runs = ", ".join(f"{m:.2f}" for m in medians[path])
-        print(f"| {name} | {statistics.median(medians[path]):.2f} | {statistics.median(p99s[path]):.2f} | {runs} |")
+        print(f"| {name} | {median:.2f} | {statistics.median(p99s[path]):.2f} | {median / baseline:.1f} | {runs} |")
 
 
 if __name__ == "__main__":

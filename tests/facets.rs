@@ -686,6 +686,344 @@ async fn facets_run_a_fixed_number_of_statements(backend: Backend) {
     drop(app);
 }
 
+/// Every programme, every office, SCORE with each office, and each year on its own: the
+/// criteria the precomputed counts answer, over `expected`'s releases.
+fn precomputed_criteria(expected: &Expected) -> Vec<Criteria> {
+    let all = expected.facets(&Criteria::default());
+    let mut criteria = vec![Criteria::default()];
+    criteria.extend(
+        all.programmes
+            .iter()
+            .map(|(slug, _)| Criteria::programme(slug)),
+    );
+    criteria.extend(all.offices.iter().map(|(slug, _)| Criteria::office(slug)));
+    criteria.extend(all.offices.iter().map(|(slug, _)| Criteria {
+        programmes: vec!["score".to_owned()],
+        offices: vec![slug.clone()],
+        ..Criteria::default()
+    }));
+    criteria.extend(all.years.iter().map(|(year, _)| Criteria::year(*year)));
+    if let Some((year, _)) = all.years.first() {
+        criteria.push(Criteria {
+            programmes: vec!["score".to_owned()],
+            from: Some(date(*year, 3, 1)),
+            to: Some(date(*year, 10, 31)),
+            ..Criteria::default()
+        });
+    }
+    criteria
+}
+
+/// `(key, count)` rows of a count query, sorted, for comparing a count table with the same
+/// counts taken from the base tables. Plain SQL both backends accept.
+async fn count_rows(db: &sea_orm::DatabaseConnection, sql: &str) -> Vec<(String, i64)> {
+    use sea_orm::ConnectionTrait;
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut rows: Vec<(String, i64)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get_by_index(0).expect("a key"),
+                row.try_get_by_index(1).expect("a count"),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The three count tables hold exactly what grouping the base tables gives now.
+async fn assert_counts_match_base_tables(db: &sea_orm::DatabaseConnection) {
+    for (table, base) in [
+        (
+            "SELECT CAST(published_on AS TEXT), CAST(releases AS BIGINT) FROM release_day_count",
+            "SELECT CAST(published_on AS TEXT), CAST(COUNT(*) AS BIGINT) FROM release
+             GROUP BY published_on",
+        ),
+        (
+            "SELECT CAST(kind AS TEXT) || ':' || CAST(tag_id AS TEXT) || ':'
+                    || CAST(published_on AS TEXT), CAST(releases AS BIGINT)
+             FROM release_tag_day_count",
+            "SELECT '1:' || CAST(programme_id AS TEXT) || ':' || CAST(published_on AS TEXT),
+                    CAST(COUNT(*) AS BIGINT)
+             FROM release_programme GROUP BY programme_id, published_on
+             UNION ALL
+             SELECT '2:' || CAST(office_id AS TEXT) || ':' || CAST(published_on AS TEXT),
+                    CAST(COUNT(*) AS BIGINT)
+             FROM release_office GROUP BY office_id, published_on",
+        ),
+        (
+            "SELECT CAST(programme_id AS TEXT) || ':' || CAST(office_id AS TEXT) || ':'
+                    || CAST(published_on AS TEXT), CAST(releases AS BIGINT)
+             FROM release_pair_day_count",
+            "SELECT CAST(p.programme_id AS TEXT) || ':' || CAST(o.office_id AS TEXT) || ':'
+                    || CAST(p.published_on AS TEXT), CAST(COUNT(*) AS BIGINT)
+             FROM release_programme p JOIN release_office o ON o.release_id = p.release_id
+             GROUP BY p.programme_id, o.office_id, p.published_on",
+        ),
+    ] {
+        let stored = count_rows(db, table).await;
+        assert!(!stored.is_empty(), "{table}");
+        assert_eq!(stored, count_rows(db, base).await, "{table}");
+    }
+}
+
+/// The precomputed counts follow every run: after a first load, after an update that gives a
+/// release a programme it lacked, and after `--prune`, facets are those worked out from the
+/// listings of that moment, and the count tables equal the base tables grouped.
+async fn precomputed_counts_follow_updates_and_prunes(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let db = database.connect().await;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let files: Vec<PathBuf> = integration_tests::seed_listings()
+        .iter()
+        .map(|path| {
+            let copy = dir.path().join(path.file_name().expect("a file name"));
+            std::fs::copy(path, &copy).expect("the seed can be copied");
+            copy
+        })
+        .collect();
+    let run = async |paths: &[PathBuf], prune: bool| {
+        ingest::ingest_paths(
+            &db,
+            &catalogue_path(),
+            paths,
+            ingest::LoadOptions { prune },
+            &indicatif::ProgressBar::hidden(),
+        )
+        .await
+        .expect("the run succeeds")
+    };
+    run(&files, false).await;
+    let app = spawn_app_with(db.clone()).await;
+    let before = Expected::from_listings(&files);
+    for criteria in precomputed_criteria(&before) {
+        check(&app, &before, &criteria).await;
+    }
+    assert_counts_match_base_tables(&db).await;
+
+    // One release's summary now names SCORE: it gains the programme, on its own date.
+    let text = std::fs::read_to_string(&files[1]).expect("the copy reads");
+    let (from, to) = ("says a new report.", "says a new ILO report on SCORE.");
+    assert!(text.contains(from), "the seed release to edit");
+    std::fs::write(&files[1], text.replacen(from, to, 1)).expect("the copy is written");
+    let report = run(&files, false).await;
+    assert_eq!(report.updated, 1, "{report:?}");
+    let updated = Expected::from_listings(&files);
+    let score = Criteria::programme("score");
+    assert_eq!(
+        updated.facets(&score).total,
+        before.facets(&score).total + 1,
+        "the edit gives SCORE one more release"
+    );
+    for criteria in precomputed_criteria(&updated) {
+        check(&app, &updated, &criteria).await;
+    }
+    assert_counts_match_base_tables(&db).await;
+
+    // Pruning to the first listing drops the other's releases from every count.
+    let first = vec![files[0].clone()];
+    let report = run(&first, true).await;
+    assert!(report.pruned > 0, "{report:?}");
+    let pruned = Expected::from_listings(&first);
+    for criteria in precomputed_criteria(&pruned) {
+        check(&app, &pruned, &criteria).await;
+    }
+    // Programmes and offices the pruned releases alone had are gone from the facets.
+    let all = check(&app, &pruned, &Criteria::default()).await;
+    assert_eq!(all.total, pruned.releases.len() as u64);
+    assert_counts_match_base_tables(&db).await;
+    drop(app);
+}
+
+/// Two programmes (or two offices) in effect fall back to the base tables, where a release
+/// with both is counted once: the counts still match the listings.
+async fn several_slugs_of_a_kind_count_each_release_once(backend: Backend) {
+    let Fixture { app, .. } = &seeded(backend).await;
+    // Releases about two programmes at once, so that double counting would show.
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut text = String::from("News and press releases\n\nReleases about two programmes.\n\n");
+    for n in 1..=6u64 {
+        let day = date(2021, 6, 1) + Days::new(n * 11);
+        text.push_str(&format!(
+            "  {n}. SCORE meets the Quality Apprenticeship and Lifelong Learning in China project, \
+             part {n}\n\n    {day}\n\n    Summary of joint release {n}.\n\n",
+            day = day.format("%-d %B %Y"),
+        ));
+    }
+    let listing = dir.path().join("two-programmes.txt");
+    std::fs::write(&listing, text).expect("the listing can be written");
+    load_listings(&app.db, std::slice::from_ref(&listing)).await;
+    let expected = &Expected::from_listings(&[seeds_dir(), listing]);
+    let all = expected.facets(&Criteria::default());
+    let programmes: Vec<String> = all.programmes.iter().map(|(s, _)| s.clone()).collect();
+    let offices: Vec<String> = all.offices.iter().map(|(s, _)| s.clone()).collect();
+    let overlapping = expected
+        .releases
+        .iter()
+        .filter(|r| {
+            r.programmes.contains("score") && r.programmes.contains("quality-apprenticeship")
+        })
+        .count();
+    assert_eq!(overlapping, 6, "the joint releases have both programmes");
+    let pair = vec!["score".to_owned(), "quality-apprenticeship".to_owned()];
+    let both = check(
+        app,
+        expected,
+        &Criteria {
+            programmes: pair.clone(),
+            ..Criteria::default()
+        },
+    )
+    .await;
+    let count_of = |slug: &str| {
+        all.programmes
+            .iter()
+            .find(|(s, _)| s == slug)
+            .map(|(_, n)| *n)
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        both.total,
+        count_of("score") + count_of("quality-apprenticeship") - 6,
+        "a release with both programmes is counted once"
+    );
+    check(
+        app,
+        expected,
+        &Criteria {
+            programmes: pair,
+            offices: vec!["beijing".to_owned()],
+            year: Some(2021),
+            ..Criteria::default()
+        },
+    )
+    .await;
+    for criteria in [
+        Criteria {
+            programmes: programmes.clone(),
+            ..Criteria::default()
+        },
+        Criteria {
+            programmes: programmes[..2].to_vec(),
+            ..Criteria::default()
+        },
+        Criteria {
+            offices: offices.clone(),
+            ..Criteria::default()
+        },
+        Criteria {
+            programmes: programmes.clone(),
+            offices: offices[..1].to_vec(),
+            ..Criteria::default()
+        },
+        Criteria {
+            programmes: programmes[..1].to_vec(),
+            offices: offices.clone(),
+            year: all.years.first().map(|(year, _)| *year),
+            ..Criteria::default()
+        },
+        // The same slug twice is one programme.
+        Criteria {
+            programmes: vec!["score".to_owned(), "score".to_owned()],
+            ..Criteria::default()
+        },
+    ] {
+        check(app, expected, &criteria).await;
+    }
+}
+
+/// Which statements read the precomputed counts: all three without a filter, with one
+/// programme, one office or both, and with dates; the facets whose criteria have two
+/// programmes read the base tables instead. The number of statements is unchanged.
+async fn facets_read_precomputed_counts_when_exact(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let mut db = database.connect().await;
+    load_listings(&db, &[seeds_dir()]).await;
+    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
+    let recorded = Arc::clone(&statements);
+    db.set_metric_callback(move |info| {
+        if let Ok(mut recorded) = recorded.lock() {
+            recorded.push(info.statement.sql.clone());
+        }
+    });
+    let app = spawn_app_with(db).await;
+    let expected = Expected::from_listings(&[seeds_dir()]);
+    let run = async |criteria: &Criteria| -> Vec<String> {
+        statements.lock().expect("statement log").clear();
+        check(&app, &expected, criteria).await;
+        std::mem::take(&mut *statements.lock().expect("statement log"))
+    };
+    let precomputed = |sql: &[String]| {
+        sql.iter()
+            .filter(|statement| statement.contains("_day_count"))
+            .count()
+    };
+    let reads_base = |sql: &[String]| {
+        sql.iter()
+            .filter(|statement| {
+                !statement.contains("_day_count")
+                    && (statement.contains("GROUP BY")
+                        || statement.contains("group by")
+                        || statement.contains("COUNT("))
+            })
+            .count()
+    };
+
+    let unfiltered = run(&Criteria::default()).await;
+    assert_eq!(unfiltered.len(), 3, "{unfiltered:#?}");
+    assert_eq!(precomputed(&unfiltered), 3, "{unfiltered:#?}");
+
+    let one_each = Criteria {
+        programmes: vec!["score".to_owned()],
+        offices: vec!["geneva".to_owned()],
+        from: Some(date(2016, 3, 1)),
+        year: Some(2021),
+        ..Criteria::default()
+    };
+    for criteria in [
+        Criteria::programme("score"),
+        Criteria::office("geneva"),
+        one_each,
+    ] {
+        let sql = run(&criteria).await;
+        let lookups = usize::from(!criteria.programmes.is_empty())
+            + usize::from(!criteria.offices.is_empty());
+        assert_eq!(sql.len(), lookups + 3, "{criteria:?}: {sql:#?}");
+        assert_eq!(precomputed(&sql), 3, "{criteria:?}: {sql:#?}");
+        assert_eq!(reads_base(&sql), 0, "{criteria:?}: {sql:#?}");
+    }
+    let pair = run(&Criteria {
+        programmes: vec!["score".to_owned()],
+        offices: vec!["geneva".to_owned()],
+        ..Criteria::default()
+    })
+    .await;
+    assert!(
+        pair.iter()
+            .any(|statement| statement.contains("release_pair_day_count")),
+        "{pair:#?}"
+    );
+
+    // Two programmes: the days and the offices count the base tables; the programmes facet,
+    // which leaves out the programmes, still reads the precomputed counts.
+    let two = run(&Criteria {
+        programmes: vec!["score".to_owned(), "quality-apprenticeship".to_owned()],
+        ..Criteria::default()
+    })
+    .await;
+    assert_eq!(two.len(), 4, "{two:#?}");
+    assert_eq!(precomputed(&two), 1, "{two:#?}");
+    assert_eq!(reads_base(&two), 2, "{two:#?}");
+    drop(app);
+}
+
 both_backends!(
     unfiltered_facets_count_the_whole_archive,
     each_facet_ignores_its_own_dimension,
@@ -693,4 +1031,7 @@ both_backends!(
     facets_are_ordered,
     bad_filters_are_bad_user_input,
     facets_run_a_fixed_number_of_statements,
+    precomputed_counts_follow_updates_and_prunes,
+    several_slugs_of_a_kind_count_each_release_once,
+    facets_read_precomputed_counts_when_exact,
 );

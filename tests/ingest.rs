@@ -13,7 +13,10 @@ use ingest::prepare::{PreparedInput, PreparedRelease};
 use ingest::tag::Tag;
 use ingest::{IngestError, LoadOptions, LoadReport};
 use integration_tests::{Backend, TestDatabase, both_backends, catalogue_path, seed_listings};
-use model::entity::{ingest_run, office, programme, release, release_office, release_programme};
+use model::entity::{
+    ingest_run, office, programme, release, release_day_count, release_office, release_programme,
+    release_tag_day_count,
+};
 
 async fn ingest(
     db: &DatabaseConnection,
@@ -505,6 +508,64 @@ async fn colliding_titles_get_distinct_slugs(backend: Backend) {
     assert_eq!(slugs(&db).await, first);
 }
 
+/// The precomputed counts add up to the rows they count: releases per day to the releases,
+/// per programme (office) and day to the programme (office) tags, after a load and a prune.
+async fn count_tables_sum_to_the_rows(backend: Backend) {
+    let test_db = TestDatabase::new(backend).await;
+    let db = test_db.connect().await;
+    let seeds = seed_listings();
+    let check = async |releases: u64| {
+        let days = release_day_count::Entity::find()
+            .all(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let tags = release_tag_day_count::Entity::find()
+            .all(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sum = |kind: i16| -> u64 {
+            tags.iter()
+                .filter(|row| row.kind == kind)
+                .map(|row| u64::try_from(row.releases).unwrap_or_default())
+                .sum()
+        };
+        assert_eq!(
+            days.iter()
+                .map(|row| u64::try_from(row.releases).unwrap_or_default())
+                .sum::<u64>(),
+            releases
+        );
+        assert_eq!(
+            release::Entity::find().count(&db).await.unwrap_or_default(),
+            releases
+        );
+        assert_eq!(
+            sum(release_tag_day_count::PROGRAMME),
+            release_programme::Entity::find()
+                .count(&db)
+                .await
+                .unwrap_or_default()
+        );
+        assert_eq!(
+            sum(release_tag_day_count::OFFICE),
+            release_office::Entity::find()
+                .count(&db)
+                .await
+                .unwrap_or_default()
+        );
+        assert!(days.iter().all(|row| row.releases > 0));
+        assert!(tags.iter().all(|row| row.releases > 0));
+    };
+    ingest(&db, &seeds, false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    check(40).await;
+    ingest(&db, &seeds[..1], true)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    check(20).await;
+}
+
 both_backends!(
     first_load_stores_every_seed_release,
     second_load_changes_nothing,
@@ -515,4 +576,5 @@ both_backends!(
     concurrent_runs_neither_corrupt_nor_duplicate,
     release_in_two_files_is_one_row,
     colliding_titles_get_distinct_slugs,
+    count_tables_sum_to_the_rows,
 );

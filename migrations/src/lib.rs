@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_archive;
 mod m20261124_000001_release_search;
+mod m20261124_000002_release_counts;
 
 /// Applies the archive's migrations in order.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_archive::Migration),
             Box::new(m20261124_000001_release_search::Migration),
+            Box::new(m20261124_000002_release_counts::Migration),
         ]
     }
 }

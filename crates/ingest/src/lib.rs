@@ -8,6 +8,7 @@ use indicatif::ProgressBar;
 use sea_orm::DatabaseConnection;
 
 pub mod catalogue;
+pub mod counts;
 pub mod database;
 pub mod generate;
 pub mod load;

@@ -115,6 +115,9 @@ pub async fn load(
     if options.prune {
         report.pruned = prune(&txn, input).await?;
     }
+    if report.inserted + report.updated + report.pruned > 0 {
+        crate::counts::refresh_counts(&txn).await?;
+    }
 
     let mut run: ingest_run::ActiveModel = run.into();
     run.finished_at = Set(Some(Utc::now()));

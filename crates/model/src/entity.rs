@@ -6,5 +6,8 @@ pub mod office;
 pub mod programme;
 pub mod programme_office;
 pub mod release;
+pub mod release_day_count;
 pub mod release_office;
+pub mod release_pair_day_count;
 pub mod release_programme;
+pub mod release_tag_day_count;

@@ -10,11 +10,17 @@
 //! per kind named in the filter (as for `releases`), then three concurrent counts:
 //! - releases per publication day, with every criterion but `year`/`month`: the days are folded
 //!   into `years` in Rust, those of the chosen year into `months`, and those of the chosen year
-//!   and month into `total`. A day is at most one row per date (~10,000 rows over 27 years), and
-//!   grouping by the indexed date needs no per-row date arithmetic on either backend;
-//! - tags per programme, counted straight from `release_programme` (criteria on other
-//!   dimensions as semi-joins), joined to `programme` for the objects and the order;
-//! - the same for offices from `release_office`.
+//!   and month into `total`. A day is at most one row per date (~10,000 rows over 27 years);
+//! - releases per programme, joined to `programme` for the objects and the order;
+//! - the same for offices.
+//!
+//! Each count reads the precomputed tables that ingest keeps (`release_day_count`,
+//! `release_tag_day_count`, `release_pair_day_count`: releases per day, per tag and day, per
+//! programme-office pair and day) whenever they give the exact answer for that facet's
+//! criteria: no `search`, at most one programme and at most one office (a release with two of
+//! the programmes asked for would be counted twice), any date range. Otherwise it counts the
+//! base tables: `release` grouped by day, `release_programme`/`release_office` grouped by tag,
+//! the other criteria as semi-joins.
 
 use std::collections::BTreeMap;
 
@@ -22,15 +28,18 @@ use async_graphql::{Context, SimpleObject};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     FromQueryResult, Iterable, QueryFilter, QuerySelect, QueryTrait,
 };
 
-use model::entity::{office, programme, release, release_office, release_programme};
+use model::entity::{
+    office, programme, release, release_day_count, release_office, release_pair_day_count,
+    release_programme, release_tag_day_count,
+};
 
 use crate::error::ApiError;
 use crate::schema::database;
-use crate::schema::filter::{ReleaseFilter, Scope};
+use crate::schema::filter::{ReleaseFilter, ResolvedFilter, Scope};
 use crate::schema::office::Office;
 use crate::schema::programme::Programme;
 
@@ -95,11 +104,12 @@ pub async fn release_facets(
 ) -> Result<ReleaseFacets, ApiError> {
     let db = database(ctx)?;
     let filter = filter.unwrap_or_default();
-    let conditions = FacetConditions::new(db, &filter).await?;
+    let criteria = FacetCriteria::new(&filter, filter.resolve(db).await?);
+    let backend = db.get_database_backend();
     let (days, programmes, offices) = futures::try_join!(
-        count_days(db, conditions.days),
-        tag_counts(db, &PROGRAMMES, conditions.programmes),
-        tag_counts(db, &OFFICES, conditions.offices),
+        count_days(db, &criteria.days, backend),
+        tag_counts(db, &PROGRAMMES, &criteria.programmes, backend),
+        tag_counts(db, &OFFICES, &criteria.offices, backend),
     )?;
     let period = Period::of(&filter);
     Ok(ReleaseFacets {
@@ -127,62 +137,82 @@ pub async fn release_facets(
     })
 }
 
-/// The SQL condition on `release` of each count.
+/// The criteria of each count: the resolved filter minus the count's own dimension.
 #[derive(Debug)]
-struct FacetConditions {
+struct FacetCriteria {
     /// Every criterion but `year` and `month` (those are applied to the days in Rust).
-    days: Condition,
+    days: ResolvedFilter,
     /// Every criterion but `programmes`.
-    programmes: Condition,
+    programmes: ResolvedFilter,
     /// Every criterion but `offices`.
-    offices: Condition,
+    offices: ResolvedFilter,
 }
 
-impl FacetConditions {
-    /// Builds the conditions from the parts `ReleaseFilter::to_condition` gives for partial
-    /// filters: those without programmes and offices need no query (and check everything
-    /// else, so a bad filter costs none); the programmes and the offices are each resolved
-    /// once, concurrently. The parts are ANDed, as `to_condition` ANDs its criteria.
-    async fn new(db: &DatabaseConnection, filter: &ReleaseFilter) -> Result<Self, ApiError> {
-        let untagged = ReleaseFilter {
-            programmes: None,
-            offices: None,
-            ..filter.clone()
-        };
-        let every_date = untagged.to_condition(db, Scope::Archive).await?;
-        let without_period = ReleaseFilter {
-            year: None,
-            month: None,
-            ..untagged
+impl FacetCriteria {
+    fn new(filter: &ReleaseFilter, resolved: ResolvedFilter) -> FacetCriteria {
+        FacetCriteria {
+            // `resolve` checked these against each other; without `year`/`month` they are the
+            // whole date range.
+            days: ResolvedFilter {
+                from: filter.published_from.map(|date| date.0),
+                to: filter.published_to.map(|date| date.0),
+                ..resolved.clone()
+            },
+            programmes: ResolvedFilter {
+                programme_ids: None,
+                ..resolved.clone()
+            },
+            offices: ResolvedFilter {
+                office_ids: None,
+                ..resolved
+            },
         }
-        .to_condition(db, Scope::Archive)
-        .await?;
-        let only_programmes = ReleaseFilter {
-            programmes: filter.programmes.clone(),
-            ..ReleaseFilter::default()
-        };
-        let only_offices = ReleaseFilter {
-            offices: filter.offices.clone(),
-            ..ReleaseFilter::default()
-        };
-        let (programmes, offices) = futures::try_join!(
-            only_programmes.to_condition(db, Scope::Archive),
-            only_offices.to_condition(db, Scope::Archive),
-        )?;
-        Ok(FacetConditions {
-            days: and([without_period, programmes.clone(), offices.clone()]),
-            programmes: and([every_date.clone(), offices]),
-            offices: and([every_date, programmes]),
-        })
     }
 }
 
-/// The conjunction of `parts`, leaving out empty ones so that no filter means no WHERE.
-fn and<const N: usize>(parts: [Condition; N]) -> Condition {
-    parts
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .fold(Condition::all(), Condition::add)
+/// Criteria the precomputed counts answer exactly: a date range, at most one programme and at
+/// most one office, nothing else.
+#[derive(Debug, Clone, Copy)]
+struct Precomputed {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    programme: Option<i32>,
+    office: Option<i32>,
+}
+
+impl Precomputed {
+    /// `None` when `criteria` need the base tables: a search, or several programmes (or
+    /// offices), whose releases may overlap.
+    fn of(criteria: &ResolvedFilter) -> Option<Precomputed> {
+        fn at_most_one(ids: Option<&Vec<i32>>) -> Option<Option<i32>> {
+            match ids.map(Vec::as_slice) {
+                None | Some([]) => Some(None),
+                Some([id]) => Some(Some(*id)),
+                Some(_) => None,
+            }
+        }
+        if criteria.search.is_some() {
+            return None;
+        }
+        Some(Precomputed {
+            from: criteria.from,
+            to: criteria.to,
+            programme: at_most_one(criteria.programme_ids.as_ref())?,
+            office: at_most_one(criteria.office_ids.as_ref())?,
+        })
+    }
+
+    /// `column` (a count table's `published_on`) within the date range.
+    fn dates(&self, column: impl ColumnTrait) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(from) = self.from {
+            condition = condition.add(column.gte(from));
+        }
+        if let Some(to) = self.to {
+            condition = condition.add(column.lte(to));
+        }
+        condition
+    }
 }
 
 /// The `year` and `month` of a filter, applied to days in Rust (already validated).
@@ -219,21 +249,78 @@ fn month_of(day: NaiveDate) -> i32 {
     i32::try_from(day.month()).unwrap_or_default()
 }
 
-/// Releases per publication day: `SELECT published_on, COUNT(*) … GROUP BY published_on`.
+/// Releases per publication day, from the precomputed counts when they are exact:
+/// `SELECT published_on, releases FROM release_day_count` (or the programme's, the office's or
+/// the pair's rows), else `SELECT published_on, COUNT(*) FROM release … GROUP BY published_on`.
 async fn count_days(
     db: &DatabaseConnection,
-    condition: Condition,
-) -> Result<BTreeMap<NaiveDate, i64>, DbErr> {
-    let rows: Vec<(NaiveDate, i64)> = release::Entity::find()
+    criteria: &ResolvedFilter,
+    backend: DbBackend,
+) -> Result<BTreeMap<NaiveDate, i64>, ApiError> {
+    let Some(counts) = Precomputed::of(criteria) else {
+        let rows: Vec<(NaiveDate, i64)> = release::Entity::find()
+            .select_only()
+            .column(release::Column::PublishedOn)
+            .column_as(release::Column::Id.count(), "release_count")
+            .filter(criteria.condition(backend, Scope::Archive)?)
+            .group_by(release::Column::PublishedOn)
+            .into_tuple()
+            .all(db)
+            .await?;
+        return Ok(rows.into_iter().collect());
+    };
+    let rows: Vec<(NaiveDate, i32)> = match (counts.programme, counts.office) {
+        (None, None) => {
+            release_day_count::Entity::find()
+                .select_only()
+                .column(release_day_count::Column::PublishedOn)
+                .column(release_day_count::Column::Releases)
+                .filter(counts.dates(release_day_count::Column::PublishedOn))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        (Some(programme), None) => {
+            tag_days(db, counts, release_tag_day_count::PROGRAMME, programme).await?
+        }
+        (None, Some(office)) => tag_days(db, counts, release_tag_day_count::OFFICE, office).await?,
+        (Some(programme), Some(office)) => {
+            release_pair_day_count::Entity::find()
+                .select_only()
+                .column(release_pair_day_count::Column::PublishedOn)
+                .column(release_pair_day_count::Column::Releases)
+                .filter(release_pair_day_count::Column::ProgrammeId.eq(programme))
+                .filter(release_pair_day_count::Column::OfficeId.eq(office))
+                .filter(counts.dates(release_pair_day_count::Column::PublishedOn))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(day, releases)| (day, i64::from(releases)))
+        .collect())
+}
+
+/// The days of one programme or office: `SELECT published_on, releases FROM
+/// release_tag_day_count WHERE kind = ? AND tag_id = ?`.
+async fn tag_days(
+    db: &DatabaseConnection,
+    counts: Precomputed,
+    kind: i16,
+    tag_id: i32,
+) -> Result<Vec<(NaiveDate, i32)>, DbErr> {
+    release_tag_day_count::Entity::find()
         .select_only()
-        .column(release::Column::PublishedOn)
-        .column_as(release::Column::Id.count(), "release_count")
-        .filter(condition)
-        .group_by(release::Column::PublishedOn)
+        .column(release_tag_day_count::Column::PublishedOn)
+        .column(release_tag_day_count::Column::Releases)
+        .filter(release_tag_day_count::Column::Kind.eq(kind))
+        .filter(release_tag_day_count::Column::TagId.eq(tag_id))
+        .filter(counts.dates(release_tag_day_count::Column::PublishedOn))
         .into_tuple()
         .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+        .await
 }
 
 fn years(days: &BTreeMap<NaiveDate, i64>) -> Vec<YearCount> {
@@ -271,6 +358,14 @@ struct TagKind<Tag: EntityTrait, Target: EntityTrait> {
     target_id: Target::Column,
     target_name: Target::Column,
     target_slug: Target::Column,
+    /// This kind in `release_tag_day_count`.
+    count_kind: i16,
+    /// This kind's id in `release_pair_day_count`.
+    pair_own: release_pair_day_count::Column,
+    /// The other kind's id in `release_pair_day_count`.
+    pair_other: release_pair_day_count::Column,
+    /// The other kind's single id in precomputed criteria, if any.
+    other: fn(&Precomputed) -> Option<i32>,
 }
 
 const PROGRAMMES: TagKind<release_programme::Entity, programme::Entity> = TagKind {
@@ -281,6 +376,10 @@ const PROGRAMMES: TagKind<release_programme::Entity, programme::Entity> = TagKin
     target_id: programme::Column::Id,
     target_name: programme::Column::Name,
     target_slug: programme::Column::Slug,
+    count_kind: release_tag_day_count::PROGRAMME,
+    pair_own: release_pair_day_count::Column::ProgrammeId,
+    pair_other: release_pair_day_count::Column::OfficeId,
+    other: |counts| counts.office,
 };
 
 const OFFICES: TagKind<release_office::Entity, office::Entity> = TagKind {
@@ -291,24 +390,33 @@ const OFFICES: TagKind<release_office::Entity, office::Entity> = TagKind {
     target_id: office::Column::Id,
     target_name: office::Column::Name,
     target_slug: office::Column::Slug,
+    count_kind: release_tag_day_count::OFFICE,
+    pair_own: release_pair_day_count::Column::OfficeId,
+    pair_other: release_pair_day_count::Column::ProgrammeId,
+    other: |counts| counts.programme,
 };
 
 /// Releases per programme (or office), largest first, then by name and slug:
 ///
 /// ```sql
 /// SELECT programme.*, counted.release_count FROM programme
-/// JOIN (SELECT programme_id AS target_id, COUNT(*) AS release_count FROM release_programme
-///       [WHERE release_id IN (SELECT id FROM release WHERE <condition>)]
-///       GROUP BY programme_id) AS counted ON counted.target_id = programme.id
+/// JOIN (<counts>) AS counted ON counted.target_id = programme.id
 /// ORDER BY counted.release_count DESC, programme.name, programme.slug
 /// ```
 ///
+/// where `<counts>` is, when the precomputed counts are exact,
+/// `SELECT tag_id AS target_id, SUM(releases) AS release_count FROM release_tag_day_count
+/// WHERE kind = 1 [AND published_on …] GROUP BY tag_id` (or, under one office, the same from
+/// `release_pair_day_count WHERE office_id = ?`), and otherwise
+/// `SELECT programme_id AS target_id, COUNT(*) AS release_count FROM release_programme
+/// [WHERE release_id IN (SELECT id FROM release WHERE <condition>)] GROUP BY programme_id`.
 /// The tags are counted before the join, so the catalogue is joined once per bucket.
 async fn tag_counts<Tag, Target>(
     db: &DatabaseConnection,
     kind: &TagKind<Tag, Target>,
-    condition: Condition,
-) -> Result<Vec<(Target::Model, i64)>, DbErr>
+    criteria: &ResolvedFilter,
+    backend: DbBackend,
+) -> Result<Vec<(Target::Model, i64)>, ApiError>
 where
     Tag: EntityTrait,
     Target: EntityTrait,
@@ -317,23 +425,53 @@ where
     let counted = Alias::new("counted");
     let target_id = Alias::new("target_id");
     let release_count = Alias::new("release_count");
-    let mut counts = Query::select();
-    counts
-        .expr_as(Expr::col((kind.tags, kind.tag_target)), target_id.clone())
-        .expr_as(
-            Expr::col((kind.tags, kind.tag_release)).count(),
-            release_count.clone(),
-        )
-        .from(kind.tags)
-        .group_by_col((kind.tags, kind.tag_target));
-    if !condition.is_empty() {
-        let releases = release::Entity::find()
-            .select_only()
-            .column(release::Column::Id)
-            .filter(condition)
-            .into_query();
-        counts.and_where(Expr::col((kind.tags, kind.tag_release)).in_subquery(releases));
-    }
+    let counts = match Precomputed::of(criteria) {
+        Some(counts) => match (kind.other)(&counts) {
+            None => release_tag_day_count::Entity::find()
+                .select_only()
+                .column_as(release_tag_day_count::Column::TagId, "target_id")
+                .column_as(
+                    release_tag_day_count::Column::Releases.sum(),
+                    "release_count",
+                )
+                .filter(release_tag_day_count::Column::Kind.eq(kind.count_kind))
+                .filter(counts.dates(release_tag_day_count::Column::PublishedOn))
+                .group_by(release_tag_day_count::Column::TagId)
+                .into_query(),
+            Some(other) => release_pair_day_count::Entity::find()
+                .select_only()
+                .column_as(kind.pair_own, "target_id")
+                .column_as(
+                    release_pair_day_count::Column::Releases.sum(),
+                    "release_count",
+                )
+                .filter(kind.pair_other.eq(other))
+                .filter(counts.dates(release_pair_day_count::Column::PublishedOn))
+                .group_by(kind.pair_own)
+                .into_query(),
+        },
+        None => {
+            let mut counts = Query::select();
+            counts
+                .expr_as(Expr::col((kind.tags, kind.tag_target)), target_id.clone())
+                .expr_as(
+                    Expr::col((kind.tags, kind.tag_release)).count(),
+                    release_count.clone(),
+                )
+                .from(kind.tags)
+                .group_by_col((kind.tags, kind.tag_target));
+            let condition = criteria.condition(backend, Scope::Archive)?;
+            if !condition.is_empty() {
+                let releases = release::Entity::find()
+                    .select_only()
+                    .column(release::Column::Id)
+                    .filter(condition)
+                    .into_query();
+                counts.and_where(Expr::col((kind.tags, kind.tag_release)).in_subquery(releases));
+            }
+            counts
+        }
+    };
     let mut query = Query::select();
     query
         .columns(Target::Column::iter().map(|column| (kind.target, column)))

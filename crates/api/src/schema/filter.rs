@@ -5,8 +5,8 @@ use async_graphql::InputObject;
 use chrono::{Datelike, NaiveDate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
 use model::entity::{office, programme, release, release_office, release_programme};
@@ -53,6 +53,22 @@ pub enum Scope {
     Office(i32),
 }
 
+/// A checked filter with its slugs resolved to ids: what SQL conditions are built from, and
+/// what `releaseFacets` inspects to choose between precomputed counts and the base tables.
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedFilter {
+    /// Inclusive first day, from `publishedFrom` and `year`/`month`.
+    pub from: Option<NaiveDate>,
+    /// Inclusive last day, from `publishedTo` and `year`/`month`.
+    pub to: Option<NaiveDate>,
+    /// The programmes named (distinct ids, ascending); `None` when none were.
+    pub programme_ids: Option<Vec<i32>>,
+    /// The offices named (distinct ids, ascending); `None` when none were.
+    pub office_ids: Option<Vec<i32>>,
+    /// The parsed search, possibly with nothing searchable in it.
+    pub search: Option<SearchQuery>,
+}
+
 impl ReleaseFilter {
     /// The SQL condition on `release` selecting the releases in `scope` that match this filter.
     /// Checks everything that needs no database first, so a bad filter costs no query.
@@ -61,35 +77,38 @@ impl ReleaseFilter {
         db: &DatabaseConnection,
         scope: Scope,
     ) -> Result<Condition, ApiError> {
+        self.resolve(db)
+            .await?
+            .condition(db.get_database_backend(), scope)
+    }
+
+    /// Checks the filter (everything that needs no database first, so a bad filter costs no
+    /// query), then resolves its slugs: one query per kind named, both kinds at once.
+    pub async fn resolve(&self, db: &DatabaseConnection) -> Result<ResolvedFilter, ApiError> {
         let (from, to) = self.date_range()?;
         let search = self.search_query()?;
-        let mut condition = match scope {
-            Scope::Archive => Condition::all(),
-            Scope::Programme(id) => Condition::all().add(tagged_with_programmes(vec![id])),
-            Scope::Office(id) => Condition::all().add(tagged_with_offices(vec![id])),
+        let programmes = async {
+            match self.programmes.as_deref().filter(|s| !s.is_empty()) {
+                Some(slugs) => programme_ids(db, slugs).await.map(Some),
+                None => Ok(None),
+            }
         };
-        if let Some(from) = from {
-            condition = condition.add(release::Column::PublishedOn.gte(from));
-        }
-        if let Some(to) = to {
-            condition = condition.add(release::Column::PublishedOn.lte(to));
-        }
-        if let Some(slugs) = self.programmes.as_deref().filter(|s| !s.is_empty()) {
-            let ids = programme_ids(db, slugs).await?;
-            condition = condition.add(tagged_with_programmes(ids));
-        }
-        if let Some(slugs) = self.offices.as_deref().filter(|s| !s.is_empty()) {
-            let ids = office_ids(db, slugs).await?;
-            condition = condition.add(tagged_with_offices(ids));
-        }
-        if let Some(search) = search {
-            condition = condition.add(if search.is_empty() {
-                Expr::cust("1 = 0")
-            } else {
-                search.condition(db.get_database_backend())?
-            });
-        }
-        Ok(condition)
+        let offices = async {
+            match self.offices.as_deref().filter(|s| !s.is_empty()) {
+                Some(slugs) => office_ids(db, slugs).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        // Both run to the end, so that an unknown programme is reported before an unknown
+        // office whichever lookup finishes first.
+        let (programme_ids, office_ids) = futures::join!(programmes, offices);
+        Ok(ResolvedFilter {
+            from,
+            to,
+            programme_ids: programme_ids?,
+            office_ids: office_ids?,
+            search,
+        })
     }
 
     /// The parsed `search`, when one was given (possibly with nothing searchable in it).
@@ -119,6 +138,37 @@ impl ReleaseFilter {
                 Some(to.map_or(last_day, |to| to.min(last_day))),
             ),
         })
+    }
+}
+
+impl ResolvedFilter {
+    /// The SQL condition on `release` selecting the releases in `scope` that match.
+    pub fn condition(&self, backend: DbBackend, scope: Scope) -> Result<Condition, ApiError> {
+        let mut condition = match scope {
+            Scope::Archive => Condition::all(),
+            Scope::Programme(id) => Condition::all().add(tagged_with_programmes(vec![id])),
+            Scope::Office(id) => Condition::all().add(tagged_with_offices(vec![id])),
+        };
+        if let Some(from) = self.from {
+            condition = condition.add(release::Column::PublishedOn.gte(from));
+        }
+        if let Some(to) = self.to {
+            condition = condition.add(release::Column::PublishedOn.lte(to));
+        }
+        if let Some(ids) = &self.programme_ids {
+            condition = condition.add(tagged_with_programmes(ids.clone()));
+        }
+        if let Some(ids) = &self.office_ids {
+            condition = condition.add(tagged_with_offices(ids.clone()));
+        }
+        if let Some(search) = &self.search {
+            condition = condition.add(if search.is_empty() {
+                Expr::cust("1 = 0")
+            } else {
+                search.condition(backend)?
+            });
+        }
+        Ok(condition)
     }
 }
 
@@ -186,7 +236,7 @@ async fn programme_ids(db: &DatabaseConnection, slugs: &[String]) -> Result<Vec<
             .await?;
         return Err(unknown_slug("programme", unknown, &valid, "programmes"));
     }
-    Ok(found.into_iter().map(|(id, _)| id).collect())
+    Ok(distinct_ids(found))
 }
 
 async fn office_ids(db: &DatabaseConnection, slugs: &[String]) -> Result<Vec<i32>, ApiError> {
@@ -208,7 +258,14 @@ async fn office_ids(db: &DatabaseConnection, slugs: &[String]) -> Result<Vec<i32
             .await?;
         return Err(unknown_slug("office", unknown, &valid, "offices"));
     }
-    Ok(found.into_iter().map(|(id, _)| id).collect())
+    Ok(distinct_ids(found))
+}
+
+fn distinct_ids(found: Vec<(i32, String)>) -> Vec<i32> {
+    let mut ids: Vec<i32> = found.into_iter().map(|(id, _)| id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 fn first_unknown<'a>(asked: &'a [String], found: &[(i32, String)]) -> Option<&'a String> {

@@ -35,11 +35,11 @@ pub const PROGRAMME_WEIGHT: i64 = 100;
 pub const OFFICE_WEIGHT: i64 = 10;
 
 /// Candidates taken from each shared programme or office: its most recent taggings.
-const PER_TAG: u32 = 200;
+const PER_TAG: u32 = 60;
 /// Candidates taken by text.
-const TEXT_HITS: u32 = 500;
-/// Title words used for the text candidates; the pairs of twelve words are 66 alternatives.
-const MAX_WORDS: usize = 12;
+const TEXT_HITS: u32 = 120;
+/// Title words used for the text candidates; the pairs of eight words are 28 alternatives.
+const MAX_WORDS: usize = 8;
 
 /// The releases most like `release`, best first, at most `first` (1 to 20) of them.
 pub async fn related_releases(
@@ -332,9 +332,9 @@ mod tests {
                 "countries",
                 "play",
                 "key",
-                "role",
-                "work"
-            ]
+                "role"
+            ],
+            "at most MAX_WORDS words, in title order"
         );
         assert_eq!(title_words("The 2017 UN report"), ["report"]);
         assert!(title_words("a b of to").is_empty());
