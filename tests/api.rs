@@ -19,10 +19,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use ingest::catalogue::Catalogue;
-use ingest::tag::Tagger;
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, catalogue_path, repo_root, seed_listings,
+    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, repo_root,
+    seed_listings, stored_slugs,
 };
 use model::entity::release;
 
@@ -54,16 +54,8 @@ impl Archive {
     /// they are read from the `release` table of `db`.
     async fn from_listings(db: &DatabaseConnection, listings: &[PathBuf]) -> Archive {
         let catalogue = Catalogue::load(&catalogue_path()).expect("the seed catalogue loads");
-        let tagger = Tagger::new(&catalogue).expect("the seed catalogue compiles");
-        let input =
-            ingest::prepare::prepare(listings, &catalogue, &tagger).expect("the listings parse");
-        let slugs: HashMap<Uuid, String> = release::Entity::find()
-            .all(db)
-            .await
-            .expect("releases can be read")
-            .into_iter()
-            .map(|row| (row.id, row.slug))
-            .collect();
+        let input = prepare_listings(listings);
+        let slugs = stored_slugs(db).await;
         let mut releases: Vec<ExpectedRelease> = input
             .releases
             .into_iter()

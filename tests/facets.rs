@@ -16,9 +16,10 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
 
 use ingest::catalogue::Catalogue;
-use ingest::tag::Tagger;
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with};
-use integration_tests::{Backend, TestDatabase, both_backends, catalogue_path, seeds_dir};
+use integration_tests::{
+    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, seeds_dir,
+};
 
 // ------------------------------------------------------------------------------- fixtures ---
 
@@ -41,10 +42,7 @@ impl Expected {
     /// Parses and tags `paths` (files or folders) as ingest does.
     fn from_listings(paths: &[PathBuf]) -> Expected {
         let catalogue = Catalogue::load(&catalogue_path()).expect("the seed catalogue loads");
-        let tagger = Tagger::new(&catalogue).expect("the seed catalogue compiles");
-        let listings = ingest::prepare::find_listings(paths).expect("the listings are found");
-        let input =
-            ingest::prepare::prepare(&listings, &catalogue, &tagger).expect("the listings parse");
+        let input = prepare_listings(paths);
         let releases = input
             .releases
             .into_iter()

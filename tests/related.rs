@@ -8,17 +8,14 @@
     reason = "in tests a failed expectation is a failure, reported with its message"
 )]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use ingest::catalogue::Catalogue;
-use ingest::tag::Tagger;
 use integration_tests::app::{TestApp, spawn_app};
-use integration_tests::{Backend, TestDatabase, both_backends, catalogue_path, seed_listings};
-use model::entity::release;
+use integration_tests::{
+    Backend, TestDatabase, both_backends, prepare_listings, seed_listings, stored_slugs,
+};
 
 /// A seed release as the listings describe it.
 #[derive(Debug, Clone)]
@@ -40,17 +37,8 @@ impl Fixture {
     async fn new(backend: Backend) -> Fixture {
         let database = TestDatabase::new(backend).await;
         let app = spawn_app(&database).await;
-        let catalogue = Catalogue::load(&catalogue_path()).expect("the seed catalogue loads");
-        let tagger = Tagger::new(&catalogue).expect("the seed catalogue compiles");
-        let input = ingest::prepare::prepare(&seed_listings(), &catalogue, &tagger)
-            .expect("the listings parse");
-        let slugs: HashMap<Uuid, String> = release::Entity::find()
-            .all(&app.db)
-            .await
-            .expect("releases can be read")
-            .into_iter()
-            .map(|row| (row.id, row.slug))
-            .collect();
+        let input = prepare_listings(&seed_listings());
+        let slugs = stored_slugs(&app.db).await;
         let seeds = input
             .releases
             .into_iter()

@@ -13,15 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use ingest::catalogue::Catalogue;
-use ingest::tag::Tagger;
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
-use integration_tests::{Backend, TestDatabase, both_backends, catalogue_path, seed_listings};
-use model::entity::release;
+use integration_tests::{
+    Backend, TestDatabase, both_backends, prepare_listings, seed_listings, stored_slugs,
+};
 
 // ------------------------------------------------------------------------------- fixtures ---
 
@@ -186,16 +184,8 @@ fn write_listing(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// The releases of `listings`, parsed and tagged as ingest does; slugs are read from the
 /// database (they are allocated when loading).
 async fn listed(app: &TestApp, listings: &[PathBuf]) -> Vec<Listed> {
-    let catalogue = Catalogue::load(&catalogue_path()).expect("the seed catalogue loads");
-    let tagger = Tagger::new(&catalogue).expect("the seed catalogue compiles");
-    let input = ingest::prepare::prepare(listings, &catalogue, &tagger).expect("listings parse");
-    let slugs: HashMap<Uuid, String> = release::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("releases can be read")
-        .into_iter()
-        .map(|row| (row.id, row.slug))
-        .collect();
+    let input = prepare_listings(listings);
+    let slugs = stored_slugs(&app.db).await;
     let mut releases: Vec<Listed> = input
         .releases
         .into_iter()

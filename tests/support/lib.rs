@@ -3,12 +3,18 @@
 //!
 //! PostgreSQL is found through `DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ingest::catalogue::Catalogue;
+use ingest::prepare::PreparedInput;
+use ingest::tag::Tagger;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use model::entity::release;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 pub mod app;
 
@@ -49,6 +55,31 @@ pub fn seed_listings() -> Vec<PathBuf> {
     files
 }
 
+/// The releases of `listings` (files or folders) parsed and tagged with the seed catalogue, as
+/// ingest prepares them: what tests compare the server's answers with, computed without it.
+pub fn prepare_listings(listings: &[PathBuf]) -> PreparedInput {
+    let catalogue = Catalogue::load(&catalogue_path())
+        .unwrap_or_else(|e| panic!("the seed catalogue loads: {e}"));
+    let tagger =
+        Tagger::new(&catalogue).unwrap_or_else(|e| panic!("the seed catalogue compiles: {e}"));
+    let files = ingest::prepare::find_listings(listings)
+        .unwrap_or_else(|e| panic!("the listings are found: {e}"));
+    ingest::prepare::prepare(&files, &catalogue, &tagger)
+        .unwrap_or_else(|e| panic!("the listings parse: {e}"))
+}
+
+/// The slug of every stored release, by id (slugs are allocated by the loader, so expectations
+/// read them from the database).
+pub async fn stored_slugs(db: &DatabaseConnection) -> HashMap<Uuid, String> {
+    release::Entity::find()
+        .all(db)
+        .await
+        .unwrap_or_else(|e| panic!("releases can be read: {e}"))
+        .into_iter()
+        .map(|row| (row.id, row.slug))
+        .collect()
+}
+
 /// Which database engine a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -78,7 +109,7 @@ impl TestDatabase {
         let admin_url =
             std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let template = ensure_template(&admin_url).await;
-        let name = format!("archive_test_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("archive_test_{}", Uuid::new_v4().simple());
         let admin = admin_connection(&admin_url).await;
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
