@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use chrono::{Datelike, Days, NaiveDate};
@@ -21,8 +20,8 @@ use uuid::Uuid;
 use ingest::catalogue::Catalogue;
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, repo_root,
-    seed_listings, stored_slugs,
+    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, record_statements,
+    repo_root, seed_listings, stored_slugs,
 };
 use model::entity::release;
 
@@ -971,13 +970,7 @@ async fn a_page_of_100_releases_runs_a_fixed_number_of_statements(backend: Backe
     let synthetic = write_synthetic_listing(dir.path(), "synthetic.txt", date(2019, 1, 1), 120);
     let mut db = database.connect().await;
     load_listings(&db, &[synthetic]).await;
-    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
-    let recorded = Arc::clone(&statements);
-    db.set_metric_callback(move |info| {
-        if let Ok(mut recorded) = recorded.lock() {
-            recorded.push(info.statement.sql.clone());
-        }
-    });
+    let statements = record_statements(&mut db);
     let app = spawn_app_with(db).await;
     let run = async |query: &str| -> (Value, Vec<String>) {
         statements.lock().expect("statement log").clear();

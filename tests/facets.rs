@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
@@ -18,7 +17,8 @@ use serde_json::{Value, json};
 use ingest::catalogue::Catalogue;
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, seeds_dir,
+    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, record_statements,
+    seeds_dir,
 };
 
 // ------------------------------------------------------------------------------- fixtures ---
@@ -569,13 +569,7 @@ async fn bad_filters_are_bad_user_input(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let mut db = database.connect().await;
     load_listings(&db, &[seeds_dir()]).await;
-    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
-    let recorded = Arc::clone(&statements);
-    db.set_metric_callback(move |info| {
-        if let Ok(mut recorded) = recorded.lock() {
-            recorded.push(info.statement.sql.clone());
-        }
-    });
+    let statements = record_statements(&mut db);
     let app = spawn_app_with(db).await;
     let releases_query =
         "query($filter: ReleaseFilter) { releases(filter: $filter) { totalCount } }";
@@ -626,13 +620,7 @@ async fn facets_run_a_fixed_number_of_statements(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let mut db = database.connect().await;
     load_listings(&db, &[seeds_dir()]).await;
-    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
-    let recorded = Arc::clone(&statements);
-    db.set_metric_callback(move |info| {
-        if let Ok(mut recorded) = recorded.lock() {
-            recorded.push(info.statement.sql.clone());
-        }
-    });
+    let statements = record_statements(&mut db);
     let app = spawn_app_with(db).await;
     let run = async |criteria: &Criteria| -> (Facets, Vec<String>) {
         statements.lock().expect("statement log").clear();
@@ -944,13 +932,7 @@ async fn facets_read_precomputed_counts_when_exact(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let mut db = database.connect().await;
     load_listings(&db, &[seeds_dir()]).await;
-    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
-    let recorded = Arc::clone(&statements);
-    db.set_metric_callback(move |info| {
-        if let Ok(mut recorded) = recorded.lock() {
-            recorded.push(info.statement.sql.clone());
-        }
-    });
+    let statements = record_statements(&mut db);
     let app = spawn_app_with(db).await;
     let expected = Expected::from_listings(&[seeds_dir()]);
     let run = async |criteria: &Criteria| -> Vec<String> {

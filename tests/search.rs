@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -18,7 +17,8 @@ use uuid::Uuid;
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, prepare_listings, seed_listings, stored_slugs,
+    Backend, TestDatabase, both_backends, prepare_listings, record_statements, seed_listings,
+    stored_slugs,
 };
 
 // ------------------------------------------------------------------------------- fixtures ---
@@ -728,16 +728,9 @@ async fn odd_input_is_text_never_an_error(backend: Backend) {
 /// A searched page, ranked and highlighted, with programmes and offices: three statements,
 /// plus the count when `totalCount` is selected; an unsearchable text: none for the page.
 async fn a_search_page_runs_a_fixed_number_of_statements(backend: Backend) {
-    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
-    let recorded = Arc::clone(&statements);
-    let fx = &fixture_with(backend, move |db| {
-        db.set_metric_callback(move |info| {
-            if let Ok(mut recorded) = recorded.lock() {
-                recorded.push(info.statement.sql.clone());
-            }
-        });
-    })
-    .await;
+    let mut recorded = None;
+    let fx = &fixture_with(backend, |db| recorded = Some(record_statements(db))).await;
+    let statements = recorded.unwrap_or_default();
     let run = async |query: &str| -> (Value, Vec<String>) {
         statements.lock().expect("statement log").clear();
         let data = fx.app.data(query, json!({})).await;

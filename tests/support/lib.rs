@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ingest::catalogue::Catalogue;
@@ -78,6 +79,19 @@ pub async fn stored_slugs(db: &DatabaseConnection) -> HashMap<Uuid, String> {
         .into_iter()
         .map(|row| (row.id, row.slug))
         .collect()
+}
+
+/// The SQL statements run through `db` from now on, recorded in order, for tests that count
+/// them (a page must cost a fixed number of statements, whatever its size).
+pub fn record_statements(db: &mut DatabaseConnection) -> Arc<Mutex<Vec<String>>> {
+    let statements: Arc<Mutex<Vec<String>>> = Arc::default();
+    let recorded = Arc::clone(&statements);
+    db.set_metric_callback(move |info| {
+        if let Ok(mut recorded) = recorded.lock() {
+            recorded.push(info.statement.sql.clone());
+        }
+    });
+    statements
 }
 
 /// Which database engine a test runs against.
