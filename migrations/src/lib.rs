@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_archive;
 mod m20261124_000001_release_search;
 mod m20261124_000002_release_counts;
+mod m20261125_000001_read_only_role;
 
 /// Applies the archive's migrations in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_archive::Migration),
             Box::new(m20261124_000001_release_search::Migration),
             Box::new(m20261124_000002_release_counts::Migration),
+            Box::new(m20261125_000001_read_only_role::Migration),
         ]
     }
 }

@@ -34,6 +34,12 @@ pub async fn spawn_app(database: &TestDatabase) -> TestApp {
 
 /// The server over `db` as it is (no loading), e.g. a connection with a metric callback.
 pub async fn spawn_app_with(db: DatabaseConnection) -> TestApp {
+    spawn_app_with_state(api::AppState::new(db)).await
+}
+
+/// The server over a state built by the test, e.g. with other limits or CORS origins.
+pub async fn spawn_app_with_state(state: api::AppState) -> TestApp {
+    let db = state.db.clone();
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("cannot bind a test port: {e}"));
@@ -41,7 +47,6 @@ pub async fn spawn_app_with(db: DatabaseConnection) -> TestApp {
         .local_addr()
         .unwrap_or_else(|e| panic!("no local address: {e}"));
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let state = api::AppState::new(db.clone());
     tokio::spawn(async move {
         let shutdown = async {
             stopped.await.ok();

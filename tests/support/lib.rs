@@ -18,6 +18,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub mod app;
+pub mod cluster;
 
 /// Where PostgreSQL is looked for when `DATABASE_URL` is not set.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";

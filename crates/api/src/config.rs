@@ -3,8 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::limits::Limits;
+use crate::telemetry::LogFormat;
 
 /// Serve the ILO China and Mongolia press-release archive over GraphQL.
 ///
@@ -42,6 +46,13 @@ pub struct Config {
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
+    /// Log line format: `text` (one human-readable line per event, the default) or `json` (one
+    /// JSON object per line, for log collectors). Either way, each HTTP request is logged once
+    /// at INFO with its method, path, status, duration and request id (health, readiness and
+    /// metrics probes at DEBUG).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Apply pending database migrations before serving. Always done for the embedded archive.
     #[arg(long)]
     pub migrate: bool,
@@ -50,6 +61,29 @@ pub struct Config {
     /// repeated. The embedded archive always loads the seed listings.
     #[arg(long, value_name = "PATH")]
     pub ingest: Vec<PathBuf>,
+
+    /// Web origins allowed to call the API from a browser (CORS), e.g.
+    /// `https://app.example.org`; may be repeated, or comma-separated in the variable. None by
+    /// default: only same-origin pages (the explorer and the playground) can call it.
+    #[arg(
+        long = "cors-origin",
+        env = "CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Longest wait for a database connection, in milliseconds. While the database is down,
+    /// requests fail after this with SERVICE_UNAVAILABLE instead of hanging.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1_500)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Largest number of database connections the server keeps open.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    #[command(flatten)]
+    pub limits: Limits,
 
     /// Catalogue of offices and programmes used to tag ingested listings.
     #[arg(long, env = "CATALOGUE", default_value = ingest::DEFAULT_CATALOGUE)]
@@ -65,6 +99,19 @@ pub struct StartupPlan {
 }
 
 impl Config {
+    /// The server's database pool: a short acquire wait, so that requests fail fast with
+    /// SERVICE_UNAVAILABLE while the database is down, and statements stopped at the request
+    /// deadline.
+    pub fn pool_settings(&self) -> ingest::database::PoolSettings {
+        let acquire_timeout = Duration::from_millis(self.db_acquire_timeout_ms);
+        ingest::database::PoolSettings {
+            connect_timeout: acquire_timeout,
+            acquire_timeout,
+            max_connections: self.db_max_connections,
+            statement_timeout: Some(self.limits.request_timeout()),
+        }
+    }
+
     /// With a database URL, exactly what the flags say; without one, the embedded archive,
     /// which is only useful once migrated and loaded.
     pub fn startup_plan(&self) -> StartupPlan {

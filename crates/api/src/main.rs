@@ -14,7 +14,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            api::telemetry::init(&cli.config.log_level)?;
+            api::telemetry::init(&cli.config.log_level, cli.config.log_format)?;
             api::run(cli.config).await.context("the API server failed")
         }
     }

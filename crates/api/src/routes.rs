@@ -1,23 +1,23 @@
 //! The HTTP surface: GraphQL over POST (and GET, for queries), the GraphiQL playground, the
-//! printed schema, liveness and readiness probes, and `/` leading to the playground.
+//! printed schema, liveness and readiness probes, and the explorer on `/` (see `assets`).
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{from_fn_with_state, map_request};
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use serde_json::json;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
-use crate::error::BAD_USER_INPUT;
+use crate::graphql_http::{REPORT_COST_HEADER, graphql_get, graphql_post};
+use crate::metrics::{METRICS_PATH, serve_metrics};
+use crate::request_log;
 use crate::state::AppState;
 
 /// Where the GraphQL endpoint and the playground live.
@@ -50,122 +50,71 @@ query ReleasesByProgramme {
 
 /// The application's routes over `state`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(|| async { Redirect::temporary(GRAPHQL_PATH) }))
+    let cors = cors(&state.cors_origins);
+    let app = Router::new()
+        .merge(crate::assets::router())
         .route(GRAPHQL_PATH, get(graphql_get).post(graphql_post))
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(METRICS_PATH, get(serve_metrics))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .with_state(state)
-}
-
-async fn graphql_post(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
-    state.schema.execute(request.into_inner()).await.into()
-}
-
-/// A GET with a `query` parameter is a GraphQL query; one without is someone opening the
-/// endpoint, who gets the playground if they accept HTML and directions otherwise.
-async fn graphql_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query_string): RawQuery,
-) -> Response {
-    let mut request = match async_graphql::http::parse_query_string(
-        query_string.as_deref().unwrap_or_default(),
-    ) {
-        Ok(request) => request,
-        Err(error) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "cannot read the request from the URL ({error}): pass `query`, and `variables` as URL-encoded JSON"
-                ),
-            );
-        }
-    };
-    if request.query.trim().is_empty() {
-        if accepts_html(&headers) {
-            return Html(PLAYGROUND.as_str()).into_response();
-        }
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            "no query: send GET /graphql?query=… or POST a JSON body {\"query\": …}",
-        );
+        .layer(CompressionLayer::new())
+        // Outermost, so that every response is counted and logged as the client gets it, and
+        // carries the request id: an unusable client id is dropped, a missing one generated,
+        // the id echoed in the response, then the request logged once inside its span.
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            request_log::log_request,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_log::REQUEST_ID_HEADER))
+        .layer(SetRequestIdLayer::new(
+            request_log::REQUEST_ID_HEADER,
+            MakeRequestUuid,
+        ))
+        .layer(map_request(request_log::drop_unusable_request_id))
+        .with_state(state);
+    match cors {
+        // Outside everything else, so preflight requests are answered before any handler.
+        Some(cors) => app.layer(cors),
+        None => app,
     }
-    if !is_query_operation(&mut request) {
-        // A GET may be repeated or prefetched by anything on the way, so it must not change data.
-        let mut response = request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "only queries can be sent with GET: send mutations and subscriptions with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-        return response;
+}
+
+/// GraphiQL, opened on `EXAMPLE_QUERY`; its files are embedded and served by `crate::assets`,
+/// so the playground needs no internet access.
+static PLAYGROUND: LazyLock<String> =
+    LazyLock::new(|| crate::assets::playground_page(GRAPHQL_PATH, EXAMPLE_QUERY));
+
+/// CORS for the configured origins: GET and POST with JSON, and the headers a GraphQL client
+/// sends. Without origins, no CORS headers at all, so browsers keep other sites out.
+fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
     }
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
-}
-
-/// Whether the operation the request would run is a query. Documents that do not parse, or do
-/// not say which operation to run, count as queries: execution reports their problem properly.
-fn is_query_operation(request: &mut async_graphql::Request) -> bool {
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return true;
-    };
-    let operation_type = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(operation, _)| operation.as_str() == name)
-            .map(|(_, operation)| operation.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    operation_type.is_none_or(|ty| ty == OperationType::Query)
-}
-
-fn accepts_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
-
-/// A GraphQL-shaped error response for requests that never reach the schema.
-fn request_error(status: StatusCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": BAD_USER_INPUT } }] });
-    (status, axum::Json(body)).into_response()
-}
-
-/// GraphiQL, opened on `EXAMPLE_QUERY`. GraphiQL and React are loaded by the browser from the
-/// unpkg.com CDN (async-graphql's template); the server ships no JavaScript of its own.
-static PLAYGROUND: LazyLock<String> = LazyLock::new(|| {
-    let page = GraphiQLSource::build()
-        .endpoint(GRAPHQL_PATH)
-        .title("ILO China and Mongolia press releases · GraphQL")
-        .finish();
-    // GraphiQLSource has no option for the initial query, so it is added to the props the
-    // template passes to GraphiQL. As JSON it is a valid JS string literal; `<` is escaped so
-    // the text can never close the surrounding <script>.
-    let example = serde_json::to_string(EXAMPLE_QUERY)
-        .unwrap_or_default()
-        .replace('<', "\\u003c");
-    page.replacen(
-        "defaultEditorToolsVisibility: true,",
-        &format!("defaultEditorToolsVisibility: true,\n          defaultQuery: {example},"),
-        1,
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::IF_NONE_MATCH,
+                HeaderName::from_static(REPORT_COST_HEADER),
+                request_log::REQUEST_ID_HEADER,
+            ])
+            .expose_headers([header::ETAG, request_log::REQUEST_ID_HEADER])
+            .max_age(Duration::from_secs(3600)),
     )
-});
+}
+
+/// The playground page, for browsers opening the GraphQL endpoint.
+pub(crate) fn playground() -> Html<&'static str> {
+    Html(PLAYGROUND.as_str())
+}
 
 async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
     (

@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let plan = config.startup_plan();
     let shown_url = ingest::database::redact_url(&plan.database_url);
-    let db = ingest::database::connect(&plan.database_url)
+    let db = ingest::database::connect_with(&plan.database_url, &config.pool_settings())
         .await
         .map_err(|source| StartupError::Connect {
             url: shown_url.clone(),
@@ -49,7 +49,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         })?;
     let address = listener.local_addr().map_err(StartupError::Serve)?;
     println!("GraphQL playground: http://{address}{GRAPHQL_PATH}");
-    serve(listener, AppState::new(db), shutdown_signal()).await
+    let state =
+        AppState::with_limits(db, config.limits.clone()).with_cors_origins(&config.cors_origins)?;
+    serve(listener, state, shutdown_signal()).await
 }
 
 /// Serves the app on `listener` until `shutdown` completes, then waits for requests in flight.

@@ -1,24 +1,63 @@
-//! What every request handler shares, built once at startup: the database pool and the schema.
+//! What every request handler shares, built once at startup: the database pool, the schema
+//! and the request limits.
 
 use std::fmt;
+use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use sea_orm::DatabaseConnection;
 
+use crate::error::StartupError;
+
+use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::schema::{ArchiveSchema, build_schema};
 
-/// Shared by all handlers; cloning is cheap (both parts are reference-counted).
+/// Shared by all handlers; cloning is cheap (every part is reference-counted).
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: ArchiveSchema,
+    pub limits: Arc<Limits>,
+    /// What `/metrics` reports; one registry per app, so servers in one process never mix counts.
+    pub metrics: Metrics,
+    /// Origins allowed to call the API from a browser; empty: same-origin only.
+    pub cors_origins: Arc<[HeaderValue]>,
 }
 
 impl AppState {
+    /// The app over `db` with the default limits.
     pub fn new(db: DatabaseConnection) -> AppState {
+        AppState::with_limits(db, Limits::default())
+    }
+
+    pub fn with_limits(db: DatabaseConnection, limits: Limits) -> AppState {
         AppState {
-            schema: build_schema(db.clone()),
+            schema: build_schema(db.clone(), &limits),
             db,
+            limits: Arc::new(limits),
+            metrics: Metrics::new(),
+            cors_origins: Arc::from([]),
         }
+    }
+
+    /// Allows browsers on `origins` (`scheme://host[:port]`) to call the API.
+    pub fn with_cors_origins(mut self, origins: &[String]) -> Result<AppState, StartupError> {
+        let parsed = origins
+            .iter()
+            .map(|origin| {
+                let origin = origin.trim().trim_end_matches('/');
+                let well_formed = origin.split_once("://").is_some_and(|(scheme, host)| {
+                    matches!(scheme, "http" | "https") && !host.is_empty() && !host.contains('/')
+                });
+                HeaderValue::from_str(origin)
+                    .ok()
+                    .filter(|_| well_formed)
+                    .ok_or_else(|| StartupError::CorsOrigin(origin.to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.cors_origins = parsed.into();
+        Ok(self)
     }
 }
 

@@ -8,17 +8,52 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://archive.sqlite?mode=rwc";
 
+/// How long to wait for the database, and how many connections to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Longest wait to open one connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for a connection from the pool (opening one included).
+    pub acquire_timeout: Duration,
+    pub max_connections: u32,
+    /// PostgreSQL's `statement_timeout` on every connection; `None` leaves the server's.
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolSettings {
+    /// For batch work such as ingest: patient waits, no statement timeout.
+    fn default() -> Self {
+        PoolSettings {
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            max_connections: 10,
+            statement_timeout: None,
+        }
+    }
+}
+
 /// Connects to `url` (`postgres://…` or `sqlite://…`) with bounded connect and acquire waits,
 /// so an unreachable database is reported in seconds rather than hanging.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, &PoolSettings::default()).await
+}
+
+/// `connect` with explicit pool settings.
+pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(settings.connect_timeout)
+        .acquire_timeout(settings.acquire_timeout)
+        .max_connections(settings.max_connections)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // Concurrent writers wait for each other instead of failing at once.
         options.map_sqlx_sqlite_opts(|opts| opts.busy_timeout(Duration::from_secs(30)));
+    } else if let Some(timeout) = settings.statement_timeout {
+        let milliseconds = timeout.as_millis().to_string();
+        options.map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", milliseconds.as_str())])
+        });
     }
     Database::connect(options).await
 }

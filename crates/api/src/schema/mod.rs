@@ -1,16 +1,20 @@
 //! The GraphQL schema of the archive: one module per type or concern, assembled here.
 //! `build_schema` gives the executable schema; `sdl` its printed form (`schema.graphql`).
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::error::ApiError;
+use crate::limits::Limits;
 
 pub mod connection;
 pub mod date;
-pub mod error_codes;
 pub mod facets;
 pub mod filter;
+pub mod guard;
 pub mod loaders;
 pub mod node;
 pub mod office;
@@ -23,20 +27,29 @@ pub mod search;
 use loaders::ArchiveDataLoader;
 use query::Query;
 
-/// Most a query may cost: each field counts 1, and everything under a `releases` field counts
-/// once per release its page can hold. A page of 100 releases with all their fields, programmes
-/// and offices stays well below; 100 releases each listing 100 more releases does not.
-pub const MAX_QUERY_COMPLEXITY: usize = 10_000;
+/// Parsed documents kept for automatic persisted queries; the least recently used goes first.
+const PERSISTED_QUERY_CAPACITY: usize = 1024;
 
 /// The executable schema: queries only.
 pub type ArchiveSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// The schema serving `db`.
-pub fn build_schema(db: DatabaseConnection) -> ArchiveSchema {
-    schema_builder()
+/// The schema serving `db`, enforcing `limits` on every request.
+pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> ArchiveSchema {
+    let mut builder = schema_builder()
+        .extension(guard::QueryGuard::new(limits.clone()))
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            PERSISTED_QUERY_CAPACITY,
+        )))
+        .limit_directives(limits.max_directives)
         .extension(loaders::LoaderPerRequest::new(db.clone()))
-        .data(db)
-        .finish()
+        .data(db);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if !limits.field_suggestions {
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The schema in GraphQL SDL, as committed in `schema.graphql`.
@@ -46,8 +59,6 @@ pub fn sdl() -> String {
 
 fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     Schema::build(Query, EmptyMutation, EmptySubscription)
-        .limit_complexity(MAX_QUERY_COMPLEXITY)
-        .extension(error_codes::RequestErrorCodes)
 }
 
 /// The database connection the schema was built with.

@@ -1,0 +1,586 @@
+//! The GraphQL endpoint's HTTP edge, per the GraphQL-over-HTTP specification: reads a request
+//! from a bounded POST body (batches capped) or a GET query string, negotiates the response
+//! media type, answers request errors with 4xx where the media type allows, enforces the
+//! deadline, and makes successful GET queries cacheable (`ETag`, `304 Not Modified`).
+
+use async_graphql::http::parse_query_string;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::{
+    BAD_USER_INPUT, BATCH_TOO_LARGE, DOCUMENT_TOO_LARGE, PAYLOAD_TOO_LARGE, TIMEOUT,
+};
+use crate::request_log::{GraphqlOutcome, operation_name};
+use crate::routes::playground;
+use crate::schema::guard::COST_EXTENSION;
+use crate::state::AppState;
+
+/// The GraphQL-over-HTTP media type: status codes follow the outcome of the request.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+/// The traditional media type: every well-formed request is answered 200.
+const APPLICATION_JSON: &str = "application/json";
+/// Request header asking for the query's cost and depth in `extensions.cost`.
+pub const REPORT_COST_HEADER: &str = "x-report-cost";
+/// How long a client or cache may reuse the answer to a GET query. The archive only changes
+/// when listings are ingested, so a minute of staleness is harmless; after it, the `ETag`
+/// lets the client revalidate with a `304`.
+const GET_CACHE_CONTROL: &str = "public, max-age=60";
+
+/// The media type a response is sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        })
+    }
+}
+
+/// POST /graphql: one request, or a batch as a JSON array.
+pub async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(MediaType::Json),
+    };
+    if let Err(refusal) = check_content_type(&headers) {
+        return refusal.into_response(media);
+    }
+    let limit = state.limits.max_body_bytes;
+    let declared_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > limit) {
+        return body_too_large(media, limit);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return body_too_large(media, limit);
+    };
+    let batch = match read_batch(&bytes, state.limits.max_batch) {
+        Ok(batch) => batch,
+        Err(refusal) => return refusal.into_response(media),
+    };
+    let report_cost = wants_cost(&headers);
+    match batch {
+        BatchRequest::Single(mut request) => {
+            if let Err(refusal) = check_document(&request, &state) {
+                return refusal.into_response(media);
+            }
+            let operation = operation_name(&mut request);
+            match execute(&state, BatchRequest::Single(request)).await {
+                Ok(BatchResponse::Single(response)) => {
+                    let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
+                    let (status, body) = graphql_body(media, response, report_cost);
+                    let mut response = json_response(status, media, &body);
+                    outcome.attach(&mut response);
+                    response
+                }
+                Ok(BatchResponse::Batch(_)) => {
+                    Refusal::internal("a single request was answered as a batch")
+                        .into_response(media)
+                }
+                Err(refusal) => refusal.into_response(media),
+            }
+        }
+        BatchRequest::Batch(mut requests) => {
+            for request in &requests {
+                if let Err(refusal) = check_document(request, &state) {
+                    return refusal.into_response(media);
+                }
+            }
+            let operations: Vec<Option<String>> = requests.iter_mut().map(operation_name).collect();
+            match execute(&state, BatchRequest::Batch(requests)).await {
+                Ok(response) => {
+                    let responses = match response {
+                        BatchResponse::Single(response) => vec![response],
+                        BatchResponse::Batch(responses) => responses,
+                    };
+                    let outcomes: Vec<GraphqlOutcome> = responses
+                        .iter()
+                        .zip(&operations)
+                        .map(|(response, operation)| {
+                            GraphqlOutcome::from_response(response, operation.as_deref())
+                        })
+                        .collect();
+                    let bodies: Vec<Value> = responses
+                        .into_iter()
+                        .map(|response| graphql_body(media, response, report_cost).1)
+                        .collect();
+                    let mut response = json_response(StatusCode::OK, media, &Value::Array(bodies));
+                    for outcome in outcomes {
+                        outcome.attach(&mut response);
+                    }
+                    response
+                }
+                Err(refusal) => refusal.into_response(media),
+            }
+        }
+    }
+}
+
+/// GET /graphql: a query in the URL, or, without one, the playground (for browsers) or
+/// directions (for everything else).
+pub async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query_string): RawQuery,
+) -> Response {
+    let query_string = query_string.unwrap_or_default();
+    if query_string.is_empty() && accepts_html(&headers) {
+        return playground().into_response();
+    }
+    let media = match negotiate(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return refusal.into_response(MediaType::Json),
+    };
+    let mut request = match parse_query_string(&query_string) {
+        Ok(request) => request,
+        Err(error) => {
+            return Refusal::bad_request(format!(
+                "cannot read the request from the URL ({error}): pass `query`, and `variables` as URL-encoded JSON"
+            ))
+            .into_response(media);
+        }
+    };
+    if request.query.trim().is_empty() && !request.extensions.contains_key("persistedQuery") {
+        return Refusal::bad_request(
+            "no query: send GET /graphql?query=… or POST a JSON body {\"query\": …}",
+        )
+        .into_response(media);
+    }
+    if let Err(refusal) = check_document(&request, &state) {
+        return refusal.into_response(media);
+    }
+    if !is_query_operation(&mut request) {
+        // A GET may be repeated or prefetched by anything on the way, so it must not change data.
+        let mut response = Refusal {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: BAD_USER_INPUT,
+            message:
+                "only queries can be sent with GET: send mutations and subscriptions with POST"
+                    .to_owned(),
+        }
+        .into_response(media);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return response;
+    }
+    let operation = operation_name(&mut request);
+    let response = match execute(&state, BatchRequest::Single(request)).await {
+        Ok(BatchResponse::Single(response)) => response,
+        Ok(BatchResponse::Batch(_)) => {
+            return Refusal::internal("a single request was answered as a batch")
+                .into_response(media);
+        }
+        Err(refusal) => return refusal.into_response(media),
+    };
+    let cacheable = response.is_ok();
+    let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
+    let (status, body) = graphql_body(media, response, wants_cost(&headers));
+    let mut response = json_response(status, media, &body);
+    if cacheable && status == StatusCode::OK {
+        let bytes = body.to_string();
+        let etag = entity_tag(bytes.as_bytes());
+        if if_none_match(&headers, &etag) {
+            response = StatusCode::NOT_MODIFIED.into_response();
+        }
+        let headers = response.headers_mut();
+        if let Ok(etag) = HeaderValue::from_str(&etag) {
+            headers.insert(header::ETAG, etag);
+        }
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(GET_CACHE_CONTROL),
+        );
+    } else {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    outcome.attach(&mut response);
+    response
+}
+
+/// Runs `batch` under the request deadline.
+async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse, Refusal> {
+    let deadline = state.limits.request_timeout();
+    tokio::time::timeout(deadline, state.schema.execute_batch(batch))
+        .await
+        .map_err(|_| {
+            tracing::warn!(?deadline, "GraphQL request stopped at its deadline");
+            Refusal {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                code: TIMEOUT,
+                message: format!(
+                    "the request took longer than {} ms and was stopped: ask for less (smaller pages, fewer fields) or try again",
+                    deadline.as_millis()
+                ),
+            }
+        })
+}
+
+/// A request refused before it reaches the schema.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl Refusal {
+    fn bad_request(message: impl Into<String>) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            code: BAD_USER_INPUT,
+            message: message.into(),
+        }
+    }
+
+    fn internal(detail: &str) -> Refusal {
+        tracing::error!(detail, "GraphQL request failed");
+        Refusal {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: crate::error::INTERNAL,
+            message: "internal error: the request could not be completed; please try again later"
+                .to_owned(),
+        }
+    }
+
+    /// A GraphQL-shaped body: `errors` only, since nothing executed.
+    fn into_response(self, media: MediaType) -> Response {
+        let body = json!({
+            "errors": [{ "message": self.message, "extensions": { "code": self.code } }]
+        });
+        let mut response = json_response(self.status, media, &body);
+        GraphqlOutcome::refused(None, self.code).attach(&mut response);
+        response
+    }
+}
+
+/// 406: the client accepts neither media type this endpoint speaks.
+fn not_acceptable() -> Refusal {
+    Refusal {
+        status: StatusCode::NOT_ACCEPTABLE,
+        code: BAD_USER_INPUT,
+        message: format!(
+            "cannot answer in any media type the Accept header lists: accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
+        ),
+    }
+}
+
+fn body_too_large(media: MediaType, limit: usize) -> Response {
+    Refusal {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: PAYLOAD_TOO_LARGE,
+        message: format!(
+            "the request body is larger than {limit} bytes: send a shorter query, or fewer operations per batch"
+        ),
+    }
+    .into_response(media)
+}
+
+/// The response media type from `Accept`: the most preferred of the two this endpoint
+/// speaks; `application/json` when the client sends none or accepts anything.
+fn negotiate(headers: &HeaderMap) -> Result<MediaType, Refusal> {
+    let accept: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    if accept.is_empty() {
+        return Ok(MediaType::Json);
+    }
+    let mut best: Option<(f32, u8, MediaType)> = None;
+    for range in accept.iter().flat_map(|value| value.split(',')) {
+        let mut parts = range.split(';').map(str::trim);
+        let essence = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|parameter| parameter.strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        // Among equally preferred ranges, the named media type wins over a wildcard, and the
+        // GraphQL-over-HTTP one over plain JSON.
+        let (specificity, media) = match essence.as_str() {
+            GRAPHQL_RESPONSE_JSON => (3, MediaType::GraphqlResponseJson),
+            APPLICATION_JSON => (2, MediaType::Json),
+            "application/*" | "*/*" => (1, MediaType::Json),
+            _ => continue,
+        };
+        if quality <= 0.0 {
+            continue;
+        }
+        if best.is_none_or(|(q, s, _)| quality > q || (quality == q && specificity > s)) {
+            best = Some((quality, specificity, media));
+        }
+    }
+    best.map(|(_, _, media)| media).ok_or_else(not_acceptable)
+}
+
+/// A POST body must be JSON in UTF-8.
+fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
+    let unsupported = |message: String| Refusal {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        code: BAD_USER_INPUT,
+        message,
+    };
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+    else {
+        return Err(unsupported(
+            "the request has no Content-Type: POST a JSON body with `Content-Type: application/json`"
+                .to_owned(),
+        ));
+    };
+    let mut parts = content_type.split(';').map(str::trim);
+    let essence = parts.next().unwrap_or_default().to_ascii_lowercase();
+    if essence != APPLICATION_JSON {
+        return Err(unsupported(format!(
+            "cannot read a `{essence}` body: POST JSON with `Content-Type: application/json`"
+        )));
+    }
+    for parameter in parts {
+        if let Some((name, value)) = parameter.split_once('=')
+            && name.trim().eq_ignore_ascii_case("charset")
+        {
+            let charset = value.trim().trim_matches('"');
+            if !charset.eq_ignore_ascii_case("utf-8") {
+                return Err(unsupported(format!(
+                    "cannot read a body in charset `{charset}`: send UTF-8"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The body as one request or a batch, or why it is not a GraphQL-over-HTTP request.
+fn read_batch(bytes: &Bytes, max_batch: usize) -> Result<BatchRequest, Refusal> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Refusal::bad_request(
+            "the request body is empty: POST a JSON object such as {\"query\": \"{ releases { totalCount } }\"}",
+        ));
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+        Refusal::bad_request(format!(
+            "the request body is not valid UTF-8 JSON ({error}): POST a JSON object such as {{\"query\": \"{{ releases {{ totalCount }} }}\"}}"
+        ))
+    })?;
+    match value {
+        Value::Array(items) => {
+            if items.is_empty() {
+                return Err(Refusal::bad_request(
+                    "the batch is empty: send at least one request in the array",
+                ));
+            }
+            if items.len() > max_batch {
+                return Err(Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    code: BATCH_TOO_LARGE,
+                    message: format!(
+                        "the batch holds {} operations: send at most {max_batch} per request",
+                        items.len()
+                    ),
+                });
+            }
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| read_request(item, &format!("request {index} of the batch")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(BatchRequest::Batch)
+        }
+        value => read_request(value, "the request").map(BatchRequest::Single),
+    }
+}
+
+fn read_request(value: Value, what: &str) -> Result<async_graphql::Request, Refusal> {
+    let Value::Object(fields) = &value else {
+        return Err(Refusal::bad_request(format!(
+            "{what} is not a JSON object: send {{\"query\": …, \"variables\": {{…}}}}"
+        )));
+    };
+    let has_query = matches!(fields.get("query"), Some(Value::String(_)));
+    let persisted = fields
+        .get("extensions")
+        .and_then(|extensions| extensions.get("persistedQuery"))
+        .is_some();
+    if !has_query && !persisted {
+        return Err(Refusal::bad_request(format!(
+            "{what} has no `query` string: put the GraphQL document in `query`"
+        )));
+    }
+    serde_json::from_value(value).map_err(|error| {
+        Refusal::bad_request(format!(
+            "{what} is malformed ({error}): `query` and `operationName` are strings, `variables` and `extensions` objects"
+        ))
+    })
+}
+
+/// Refuses documents longer than the limit before anything parses them.
+fn check_document(request: &async_graphql::Request, state: &AppState) -> Result<(), Refusal> {
+    let limit = state.limits.max_document_bytes;
+    if request.query.len() > limit {
+        return Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            code: DOCUMENT_TOO_LARGE,
+            message: format!(
+                "the query is {} bytes long: send at most {limit}, e.g. by splitting it, or by using fragments instead of repeated fields",
+                request.query.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The status and JSON body for a response the schema produced. A response whose errors all
+/// came before execution (no error has a `path`) is a request error: it has no `data`, and
+/// `application/graphql-response+json` answers it with 400.
+fn graphql_body(
+    media: MediaType,
+    mut response: async_graphql::Response,
+    report_cost: bool,
+) -> (StatusCode, Value) {
+    if !report_cost {
+        response.extensions.remove(COST_EXTENSION);
+    }
+    let request_error = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|error| error.path.is_empty());
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|error| {
+        tracing::error!(%error, "cannot serialise a GraphQL response");
+        json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": crate::error::INTERNAL } }] })
+    });
+    if request_error && let Value::Object(fields) = &mut body {
+        fields.remove("data");
+    }
+    let status = if request_error && media == MediaType::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, body)
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
+    response
+}
+
+/// Whether the operation the request would run is a query. Documents that do not parse, or do
+/// not say which operation to run, count as queries: execution reports their problem properly.
+fn is_query_operation(request: &mut async_graphql::Request) -> bool {
+    if request.query.is_empty() {
+        // A persisted query by hash: the stored document is checked when it runs, and only
+        // queries exist in this schema.
+        return true;
+    }
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return true;
+    };
+    let operation_type = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .iter()
+            .find(|(operation, _)| operation.as_str() == name)
+            .map(|(_, operation)| operation.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation_type.is_none_or(|ty| ty == OperationType::Query)
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn wants_cost(headers: &HeaderMap) -> bool {
+    headers
+        .get(REPORT_COST_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+}
+
+/// A strong validator for the exact bytes of a response.
+fn entity_tag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for GET).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::{MediaType, negotiate};
+
+    fn accept(value: &str) -> Option<MediaType> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(value).unwrap_or_else(|e| panic!("{e}")),
+        );
+        negotiate(&headers).ok()
+    }
+
+    #[test]
+    fn the_preferred_supported_media_type_is_chosen() {
+        assert_eq!(negotiate(&HeaderMap::new()).ok(), Some(MediaType::Json));
+        assert_eq!(accept("*/*"), Some(MediaType::Json));
+        assert_eq!(accept("application/json"), Some(MediaType::Json));
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json;q=0.5, application/json"),
+            Some(MediaType::Json)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json, */*"),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(accept("text/html, application/json;q=0"), None);
+        assert_eq!(accept("application/xml"), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! What one request may ask of the server: size, shape and cost limits, the deadline, and the
+//! schema features a production deployment may switch off. Each is a flag with an environment
+//! variable; the defaults fit this schema (see "Limits and failure behaviour" in the README).
+
+use std::time::Duration;
+
+use clap::Args;
+
+/// Limits enforced on every GraphQL request, before it executes.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct Limits {
+    /// Largest request body in bytes; a larger one is refused with 413.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+
+    /// Largest GraphQL document (the `query` text) in bytes.
+    #[arg(long, env = "MAX_DOCUMENT_BYTES", default_value_t = 16_384)]
+    pub max_document_bytes: usize,
+
+    /// Most operations in one batched request (a JSON array of requests).
+    #[arg(long, env = "MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+
+    /// Deepest field nesting a query may have. The deepest useful query of this schema,
+    /// releases → edges → node → related → nodes → programmes → name, is 7 deep.
+    #[arg(long, env = "MAX_DEPTH", default_value_t = 10)]
+    pub max_depth: usize,
+
+    /// Most a query may cost: each field counts 1, and everything under a list of releases
+    /// counts once per release its page can hold (`first`/`last`, 20 by default).
+    #[arg(long, env = "MAX_COST", default_value_t = 10_000)]
+    pub max_cost: usize,
+
+    /// Most aliased fields in one document.
+    #[arg(long, env = "MAX_ALIASES", default_value_t = 15)]
+    pub max_aliases: usize,
+
+    /// Most directives on one field or fragment.
+    #[arg(long, env = "MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+
+    /// Deadline for one request in milliseconds, also set as PostgreSQL's `statement_timeout`.
+    #[arg(long = "request-timeout-ms", env = "REQUEST_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+
+    /// Answer introspection queries (`__schema`, `__type`). The playground needs them.
+    #[arg(long, env = "INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Suggest field and argument names ("did you mean …?") in validation errors.
+    #[arg(long, env = "FIELD_SUGGESTIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub field_suggestions: bool,
+}
+
+impl Limits {
+    /// The per-request deadline.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1_048_576,
+            max_document_bytes: 16_384,
+            max_batch: 10,
+            max_depth: 10,
+            max_cost: 10_000,
+            max_aliases: 15,
+            max_directives: 50,
+            request_timeout_ms: 10_000,
+            introspection: true,
+            field_suggestions: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Limits;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        limits: Limits,
+    }
+
+    #[test]
+    fn flag_defaults_are_the_documented_defaults() {
+        let flags = Flags::try_parse_from(["api"]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(flags.limits, Limits::default());
+    }
+
+    #[test]
+    fn production_can_switch_off_introspection_and_suggestions() {
+        let flags = Flags::try_parse_from([
+            "api",
+            "--introspection",
+            "false",
+            "--field-suggestions",
+            "false",
+            "--max-depth",
+            "6",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!flags.limits.introspection);
+        assert!(!flags.limits.field_suggestions);
+        assert_eq!(flags.limits.max_depth, 6);
+    }
+
+    #[test]
+    fn a_zero_deadline_is_refused() {
+        assert!(Flags::try_parse_from(["api", "--request-timeout-ms", "0"]).is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! Hostile and broken traffic against the real server: each request of the battery must be
+//! refused (or answered) quickly with the right status and code, leave the data untouched, and
+//! leave the server serving normal queries with its memory where it was.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use integration_tests::TestDatabase;
+use integration_tests::app::{TestApp, spawn_app};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+/// Each request of the battery is sent this many times; its median time is what counts.
+const ROUNDS: usize = 5;
+/// Every answer of the battery must come faster than this (median of `ROUNDS`).
+const QUICK: Duration = Duration::from_millis(50);
+/// How much the server's memory may grow over the whole battery.
+const MEMORY_GROWTH_LIMIT_KB: i64 = 50 * 1024;
+
+/// One hostile request and what the server must answer.
+struct Attack {
+    name: &'static str,
+    request: reqwest::RequestBuilder,
+    status: u16,
+    /// `extensions.code` of the first error; `None`: the response must have no errors.
+    code: Option<&'static str>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hostile_query_battery_is_refused_quickly_and_harmlessly() {
+    let database = TestDatabase::postgres().await;
+    let app = spawn_app(&database).await;
+    let normal = "{ releases(first: 3) { totalCount nodes { slug programmes { slug } } } }";
+    let expected = app.data(normal, json!({})).await;
+    // Warm up every code path once, so the memory baseline includes what any first request
+    // allocates for good (schema caches, pools, buffers).
+    for attack in attacks(&app) {
+        attack.request.send().await.ok();
+    }
+    let rss_before = resident_kb();
+
+    let mut failures = Vec::new();
+    let mut answers: Vec<(String, u16, String, Vec<Duration>)> = Vec::new();
+    for round in 0..ROUNDS {
+        for (index, attack) in attacks(&app).into_iter().enumerate() {
+            let started = Instant::now();
+            let response = attack
+                .request
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{}: no answer: {e}", attack.name));
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            let elapsed = started.elapsed();
+            let json: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let code = json["errors"][0]["extensions"]["code"].as_str();
+            if round == 0 {
+                answers.push((
+                    attack.name.to_owned(),
+                    status,
+                    code.unwrap_or("-").to_owned(),
+                    Vec::new(),
+                ));
+            }
+            answers[index].3.push(elapsed);
+            if status != attack.status || code != attack.code {
+                failures.push(format!(
+                    "{}: expected {} {:?}, got {status} {code:?}: {}",
+                    attack.name,
+                    attack.status,
+                    attack.code,
+                    body.chars().take(400).collect::<String>()
+                ));
+            }
+            if let Some(message) = json["errors"][0]["message"].as_str() {
+                for internal in ["sqlx", "SELECT", "pg_", "panicked", "stack"] {
+                    if message.contains(internal) {
+                        failures.push(format!(
+                            "{}: message leaks internals: {message}",
+                            attack.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let mut table = String::from("| attack | status | code | median time |\n|---|---|---|---|\n");
+    for (name, status, code, mut times) in answers {
+        times.sort();
+        let median = times[times.len() / 2];
+        writeln!(
+            table,
+            "| {name} | {status} | {code} | {:.1} ms |",
+            median.as_secs_f64() * 1000.0
+        )
+        .ok();
+        if median > QUICK {
+            failures.push(format!("{name}: answered in {median:?} (median)"));
+        }
+    }
+    println!("{table}");
+
+    let after = app.data(normal, json!({})).await;
+    assert_eq!(after, expected, "a normal query still gets the same answer");
+    let releases: Value = app.data("{ releases { totalCount } }", json!({})).await;
+    assert_eq!(
+        releases["releases"]["totalCount"], 40,
+        "no data was lost or added"
+    );
+    let growth = resident_kb() - rss_before;
+    println!("memory growth over the battery: {growth} kB");
+    assert!(
+        growth < MEMORY_GROWTH_LIMIT_KB,
+        "the server grew by {growth} kB over the battery"
+    );
+    assert!(failures.is_empty(), "{}\n{table}", failures.join("\n"));
+}
+
+/// The battery, built afresh for each round (requests cannot be sent twice).
+fn attacks(app: &TestApp) -> Vec<Attack> {
+    let post = |body: String| {
+        app.client
+            .post(app.url("/graphql"))
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, GRAPHQL_RESPONSE)
+            .body(body)
+    };
+    let query = |document: &str| post(json!({ "query": document }).to_string());
+
+    let mut cycle = String::from("{ releases { nodes { title");
+    for _ in 0..50 {
+        cycle.push_str(" programmes { releases { nodes { title");
+    }
+    cycle.push_str(&" } } }".repeat(50));
+    cycle.push_str(" } } }");
+
+    let aliases: String = (0..1000).map(|i| format!("a{i}:__typename ")).collect();
+    let duplicated = format!("{{ releases {{ {} }} }}", "totalCount ".repeat(10_000));
+    let braces = format!("{}{}", "{a".repeat(5_000), "}".repeat(5_000));
+    let batch: Vec<Value> = (0..500)
+        .map(|_| json!({ "query": "{ releases { totalCount } }" }))
+        .collect();
+    let two_megabytes = format!("{{ releases {{ totalCount }} }} #{}", "x".repeat(2 << 20));
+    let sql = "'; DROP TABLE release; --";
+    let metacharacters = json!({
+        "query": "query($s: String!, $l: [String!]!) {
+            release(slug: $s) { id }
+            programme(slug: $s) { slug }
+            office(slug: $s) { slug }
+            node(id: $s) { id }
+            releases(filter: { search: $s, programmes: $l, offices: $l }, after: $s) { totalCount }
+        }",
+        "variables": { "s": sql, "l": [sql, "%", "_", "\\", "\""] },
+    });
+
+    vec![
+        Attack {
+            name: "50-deep releases → programmes → releases cycle",
+            request: query(&cycle),
+            status: 400,
+            code: Some("QUERY_TOO_DEEP"),
+        },
+        Attack {
+            name: "1,000 aliases",
+            request: query(&format!("{{ {aliases} }}")),
+            status: 400,
+            code: Some("TOO_MANY_ALIASES"),
+        },
+        Attack {
+            name: "10,000 duplicated fields",
+            request: query(&duplicated),
+            status: 400,
+            code: Some("DOCUMENT_TOO_LARGE"),
+        },
+        Attack {
+            name: "5,000 nested selection sets",
+            request: query(&braces),
+            status: 400,
+            code: Some("QUERY_TOO_DEEP"),
+        },
+        Attack {
+            name: "batch of 500 operations",
+            request: post(Value::Array(batch).to_string()),
+            status: 400,
+            code: Some("BATCH_TOO_LARGE"),
+        },
+        Attack {
+            name: "circular fragments",
+            request: query(
+                "{ ...A } fragment A on Query { releases { totalCount } ...B } fragment B on Query { ...A }",
+            ),
+            status: 400,
+            code: Some("QUERY_TOO_DEEP"),
+        },
+        Attack {
+            name: "2 MB query",
+            request: query(&two_megabytes),
+            status: 413,
+            code: Some("PAYLOAD_TOO_LARGE"),
+        },
+        // Page sizes are checked by the field before it queries anything, with a message
+        // naming the allowed range; the field's error makes `data` null, hence 200.
+        Attack {
+            name: "first: 1000000",
+            request: query("{ releases(first: 1000000) { totalCount } }"),
+            status: 200,
+            code: Some("BAD_USER_INPUT"),
+        },
+        Attack {
+            name: "malformed JSON",
+            request: post("{\"query\": \"{ releases { totalCount } }\"".to_owned()),
+            status: 400,
+            code: Some("BAD_USER_INPUT"),
+        },
+        Attack {
+            name: "wrong content type",
+            request: app
+                .client
+                .post(app.url("/graphql"))
+                .header(CONTENT_TYPE, "text/plain")
+                .header(ACCEPT, GRAPHQL_RESPONSE)
+                .body("{ releases { totalCount } }"),
+            status: 415,
+            code: Some("BAD_USER_INPUT"),
+        },
+        Attack {
+            name: "empty body",
+            request: post(String::new()),
+            status: 400,
+            code: Some("BAD_USER_INPUT"),
+        },
+        Attack {
+            name: "invalid UTF-8",
+            request: app
+                .client
+                .post(app.url("/graphql"))
+                .header(CONTENT_TYPE, "application/json")
+                .header(ACCEPT, GRAPHQL_RESPONSE)
+                .body(b"{\"query\": \"{ releases \xff\xfe { totalCount } }\"}".to_vec()),
+            status: 400,
+            code: Some("BAD_USER_INPUT"),
+        },
+        Attack {
+            name: "GET with a mutation",
+            request: app
+                .client
+                .get(app.url("/graphql"))
+                .query(&[("query", "mutation { anything }")])
+                .header(ACCEPT, GRAPHQL_RESPONSE),
+            status: 405,
+            code: Some("BAD_USER_INPUT"),
+        },
+        Attack {
+            name: "SQL metacharacters in every string argument",
+            request: post(metacharacters.to_string()),
+            status: 200,
+            code: Some("BAD_USER_INPUT"),
+        },
+    ]
+}
+
+/// The resident memory of this process (the server runs in it), in kB.
+fn resident_kb() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_else(|e| panic!("cannot read /proc/self/status: {e}"));
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS in /proc/self/status"))
+}
