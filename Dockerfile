@@ -8,7 +8,7 @@ COPY . .
 # workspace crates. The target dir is a cache mount, not part of the image: copy the binaries
 # out in the same step. `locked`: concurrent builds (compose builds api and ingest) take turns.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    --mount=type=cache,target=/src/target \
+    --mount=type=cache,target=/src/target,sharing=locked \
     cargo build --release --locked -p api -p ingest \
     && cp target/release/api target/release/ingest /usr/local/bin/
 

@@ -253,6 +253,8 @@ async function playground(browser, expected) {
   const result = JSON.parse(await shown.jsonValue());
   check(result.data?.releases?.totalCount === expected.totalCount,
     `the playground shows ${JSON.stringify(result).slice(0, 300)}, not the ${expected.totalCount} ${PROGRAMME} releases`);
+  check(Number.isInteger(result.extensions?.cost?.cost) && result.extensions.cost.cost > 0,
+    `the playground shows no cost report: ${JSON.stringify(result.extensions ?? {})}`);
   await page.screenshot({ path: path.join(artifactsDir, 'playground.png') });
   noProblems('the playground failed');
   await context.close();

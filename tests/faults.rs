@@ -571,10 +571,16 @@ fn ingest_binary() -> PathBuf {
     let binary = profile_dir.join(format!("ingest{}", std::env::consts::EXE_SUFFIX));
     let root = integration_tests::repo_root();
     let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    let sources = ["crates/ingest", "crates/model", "migrations", "Cargo.lock"]
-        .iter()
-        .filter_map(|path| newest_modification(&root.join(path)))
-        .max();
+    let sources = [
+        "crates/ingest/src",
+        "crates/ingest/Cargo.toml",
+        "crates/model",
+        "migrations",
+        "Cargo.lock",
+    ]
+    .iter()
+    .filter_map(|path| newest_modification(&root.join(path)))
+    .max();
     if built.is_none() || sources > built {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut build = Command::new(cargo);

@@ -54,12 +54,12 @@ pub struct Config {
     pub log_format: LogFormat,
 
     /// Apply pending database migrations before serving. Always done for the embedded archive.
-    #[arg(long)]
+    #[arg(long, env = "MIGRATE")]
     pub migrate: bool,
 
     /// Load listings from PATH (a file, or a folder of *.txt listings) before serving; may be
-    /// repeated. The embedded archive always loads the seed listings.
-    #[arg(long, value_name = "PATH")]
+    /// repeated (comma-separated in the variable). The embedded archive always loads the seeds.
+    #[arg(long, env = "INGEST_PATHS", value_name = "PATH", value_delimiter = ',')]
     pub ingest: Vec<PathBuf>,
 
     /// Web origins allowed to call the API from a browser (CORS), e.g.

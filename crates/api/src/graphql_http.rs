@@ -10,6 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -62,15 +63,9 @@ pub async fn graphql_post(
         return refusal.into_response(media);
     }
     let limit = state.limits.max_body_bytes;
-    let declared_length = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|length| length.to_str().ok())
-        .and_then(|length| length.parse::<usize>().ok());
-    if declared_length.is_some_and(|length| length > limit) {
-        return body_too_large(media, limit);
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return body_too_large(media, limit);
+    let bytes = match read_body(body, &headers, limit).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return refusal.into_response(media),
     };
     let batch = match read_batch(&bytes, state.limits.max_batch) {
         Ok(batch) => batch,
@@ -288,15 +283,48 @@ fn not_acceptable() -> Refusal {
     }
 }
 
-fn body_too_large(media: MediaType, limit: usize) -> Response {
-    Refusal {
+/// A body over the limit is still read, up to this many times the limit, and thrown away, so
+/// that an HTTP/1.1 client still sending it receives the 413 instead of a reset connection.
+/// Beyond that the connection is simply closed.
+const DRAIN_FACTOR: usize = 8;
+
+/// The request body, at most `limit` bytes of it.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Refusal> {
+    let too_large = || Refusal {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: PAYLOAD_TOO_LARGE,
         message: format!(
             "the request body is larger than {limit} bytes: send a shorter query, or fewer operations per batch"
         ),
+    };
+    let unreadable = |error: axum::Error| {
+        Refusal::bad_request(format!("the request body could not be read: {error}"))
+    };
+    let drain_limit = limit.saturating_mul(DRAIN_FACTOR);
+    let declared_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<usize>().ok());
+    if declared_length.is_some_and(|length| length > drain_limit) {
+        return Err(too_large());
     }
-    .into_response(media)
+    let mut stream = body.into_data_stream();
+    let mut collected = Vec::new();
+    let mut received = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        received = received.saturating_add(chunk.len());
+        if received > drain_limit {
+            return Err(too_large());
+        }
+        if received <= limit {
+            collected.extend_from_slice(&chunk);
+        }
+    }
+    if received > limit {
+        return Err(too_large());
+    }
+    Ok(Bytes::from(collected))
 }
 
 /// The response media type from `Accept`: the most preferred of the two this endpoint

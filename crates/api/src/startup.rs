@@ -48,6 +48,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             source,
         })?;
     let address = listener.local_addr().map_err(StartupError::Serve)?;
+    println!("Explorer:           http://{address}/");
     println!("GraphQL playground: http://{address}{GRAPHQL_PATH}");
     let state =
         AppState::with_limits(db, config.limits.clone()).with_cors_origins(&config.cors_origins)?;

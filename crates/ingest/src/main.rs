@@ -36,7 +36,7 @@ struct Cli {
     catalogue: PathBuf,
 
     /// Apply pending database migrations before loading.
-    #[arg(long)]
+    #[arg(long, env = "MIGRATE")]
     migrate: bool,
 
     /// Parse and tag only: print one JSON object per release and write nothing.
@@ -44,7 +44,7 @@ struct Cli {
     dry_run: bool,
 
     /// Delete releases that are stored but absent from the given listings.
-    #[arg(long)]
+    #[arg(long, env = "PRUNE")]
     prune: bool,
 
     /// Log filter, e.g. `info` or `ingest=debug` (RUST_LOG syntax).
