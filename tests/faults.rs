@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
 use integration_tests::cluster::{Cluster, StopMode};
-use integration_tests::{Backend, TestDatabase, catalogue_path, seeds_dir};
+use integration_tests::{Backend, TestDatabase, catalogue_path, run_from_drop, seeds_dir};
 
 /// The server's connection, opened the way the `api` binary opens it in production: its pool
 /// settings (short acquire wait, statement timeout) as its flags and environment give them.
@@ -336,24 +336,11 @@ impl ReaderLogin {
 
 impl Drop for ReaderLogin {
     fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop runs inside the test's runtime, which cannot be blocked on.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let admin = Database::connect(admin_url.as_str()).await.ok()?;
-                let dropped = admin
-                    .execute_unprepared(&format!("DROP ROLE IF EXISTS {name}"))
-                    .await;
-                admin.close().await.ok();
-                dropped.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
+        let dropped = run_from_drop(
+            self.admin_url.clone(),
+            format!("DROP ROLE IF EXISTS {}", self.name),
+        );
+        if !dropped {
             eprintln!("warning: could not drop the test role {}", self.name);
         }
     }

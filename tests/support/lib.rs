@@ -173,26 +173,34 @@ impl Drop for TestDatabase {
         let Some((admin_url, name)) = self.postgres.take() else {
             return;
         };
-        // Drop runs inside the test's runtime, which cannot be blocked on; use a thread of our own.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let admin = Database::connect(admin_url.as_str()).await.ok()?;
-                let dropped = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-                admin.close().await.ok();
-                dropped.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(_))) {
+        let dropped = run_from_drop(
+            admin_url,
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+        if !dropped {
             eprintln!("warning: could not drop a test database; it is named archive_test_*");
         }
     }
+}
+
+/// Runs `statement` on the database at `url` from a `Drop` implementation, whether or not a
+/// runtime is running (the test's runtime cannot be blocked on, so a thread of its own does the
+/// work). Whether the statement succeeded.
+pub fn run_from_drop(url: String, statement: String) -> bool {
+    let done = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let admin = Database::connect(url.as_str()).await.ok()?;
+            let result = admin.execute_unprepared(&statement).await;
+            admin.close().await.ok();
+            result.ok()
+        })
+    })
+    .join();
+    matches!(done, Ok(Some(_)))
 }
 
 /// `url` pointing at database `name` on the same server.

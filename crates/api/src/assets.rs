@@ -2,13 +2,14 @@
 //! playground on `/graphql`. Every file is embedded in the binary, so a deployment is one file,
 //! nothing is built on the user's side, and no page ever loads anything from another origin.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::LazyLock;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::entity_tag::{entity_tag, if_none_match};
 
 /// GraphiQL's version: the last release with a UMD build. `clients/vendor-playground.sh`
 /// refreshes `assets/playground/` and checks that it fetches this version.
@@ -51,10 +52,7 @@ impl Asset {
         cache_control: &'static str,
         body: &'static [u8],
     ) -> Self {
-        // A hash of the content, so that the ETag changes exactly when the file does.
-        let mut hasher = DefaultHasher::new();
-        body.hash(&mut hasher);
-        let etag = format!("\"{:016x}\"", hasher.finish());
+        let etag = entity_tag(body);
         Self {
             path,
             content_type,
@@ -214,7 +212,7 @@ async fn serve(uri: Uri, headers: HeaderMap) -> Response {
             HeaderValue::from_static("nosniff"),
         ),
     ];
-    if etag_matches(&headers, &asset.etag) {
+    if if_none_match(&headers, &asset.etag) {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     (
@@ -226,17 +224,6 @@ async fn serve(uri: Uri, headers: HeaderMap) -> Response {
         asset.body,
     )
         .into_response()
-}
-
-/// Whether `If-None-Match` names `etag` (or `*`), i.e. the browser's copy is current.
-fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*")
 }
 
 /// The playground's page: GraphiQL on `endpoint`, opened on `default_query` on a first visit

@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
+use crate::entity_tag::{entity_tag, if_none_match};
 use crate::error::{
     BAD_USER_INPUT, BATCH_TOO_LARGE, DOCUMENT_TOO_LARGE, PAYLOAD_TOO_LARGE, TIMEOUT,
 };
@@ -553,27 +553,6 @@ fn wants_cost(headers: &HeaderMap) -> bool {
         .get(REPORT_COST_HEADER)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| !matches!(value.trim(), "" | "0" | "false"))
-}
-
-/// A strong validator for the exact bytes of a response.
-fn entity_tag(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let hex: String = digest[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("\"{hex}\"")
-}
-
-/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for GET).
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == "*" || tag == etag)
 }
 
 #[cfg(test)]

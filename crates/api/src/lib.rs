@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod config;
+pub mod entity_tag;
 pub mod error;
 pub mod graphql_http;
 pub mod limits;
