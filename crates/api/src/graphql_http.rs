@@ -82,7 +82,7 @@ pub async fn graphql_post(
                 Ok(BatchResponse::Single(response)) => {
                     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
                     let (status, body) = graphql_body(media, response, report_cost);
-                    let mut response = json_response(status, media, &body);
+                    let mut response = json_response(status, media, body.to_string());
                     outcome.attach(&mut response);
                     response
                 }
@@ -117,7 +117,8 @@ pub async fn graphql_post(
                         .into_iter()
                         .map(|response| graphql_body(media, response, report_cost).1)
                         .collect();
-                    let mut response = json_response(StatusCode::OK, media, &Value::Array(bodies));
+                    let mut response =
+                        json_response(StatusCode::OK, media, Value::Array(bodies).to_string());
                     for outcome in outcomes {
                         outcome.attach(&mut response);
                     }
@@ -189,10 +190,12 @@ pub async fn graphql_get(
     let cacheable = response.is_ok();
     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
     let (status, body) = graphql_body(media, response, wants_cost(&headers));
-    let mut response = json_response(status, media, &body);
-    if cacheable && status == StatusCode::OK {
-        let bytes = body.to_string();
-        let etag = entity_tag(bytes.as_bytes());
+    let body = body.to_string();
+    let cacheable = cacheable && status == StatusCode::OK;
+    // The validator is computed over the exact bytes sent, before they move into the response.
+    let etag = cacheable.then(|| entity_tag(body.as_bytes()));
+    let mut response = json_response(status, media, body);
+    if let Some(etag) = etag {
         if if_none_match(&headers, &etag) {
             response = StatusCode::NOT_MODIFIED.into_response();
         }
@@ -266,7 +269,7 @@ impl Refusal {
         let body = json!({
             "errors": [{ "message": self.message, "extensions": { "code": self.code } }]
         });
-        let mut response = json_response(self.status, media, &body);
+        let mut response = json_response(self.status, media, body.to_string());
         GraphqlOutcome::refused(None, self.code).attach(&mut response);
         response
     }
@@ -510,8 +513,8 @@ fn graphql_body(
     (status, body)
 }
 
-fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+fn json_response(status: StatusCode, media: MediaType, body: String) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, media.content_type());
