@@ -8,6 +8,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://archive.sqlite?mode=rwc";
 
+/// A pooled connection idle for this long is pinged before it is handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// How long to wait for the database, and how many connections to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolSettings {
@@ -45,6 +48,9 @@ pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<Database
         .connect_timeout(settings.connect_timeout)
         .acquire_timeout(settings.acquire_timeout)
         .max_connections(settings.max_connections)
+        // A ping on every checkout is a round trip per statement; a connection that has been
+        // busy within the last second is alive, so only idle ones are checked.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // Concurrent writers wait for each other instead of failing at once.

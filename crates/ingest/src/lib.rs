@@ -1,6 +1,7 @@
 //! Turns press-release listings into rows of the archive: `parse` reads a listing file,
 //! `tag` finds the programmes and offices each release concerns (from the `catalogue`),
-//! `prepare` does both for a whole run, and `load` writes it to the database in one transaction.
+//! `prepare` does both for a whole run, file by file, and `load` writes it to the database in
+//! one transaction.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ pub mod slug;
 pub mod tag;
 
 pub use load::{LoadOptions, LoadReport};
+pub use prepare::ReleaseSource;
 
 /// Where the catalogue lives unless told otherwise.
 pub const DEFAULT_CATALOGUE: &str = "seeds/catalogue.toml";
@@ -32,6 +34,11 @@ pub enum IngestError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{} changed while it was being loaded: run again once nothing is writing to it",
+        path.display()
+    )]
+    Changed { path: PathBuf },
     #[error("{}: no listing files (*.txt) in this folder", path.display())]
     NoListings { path: PathBuf },
     #[error(transparent)]
@@ -56,7 +63,13 @@ pub async fn ingest_paths(
     let catalogue = catalogue::Catalogue::load(catalogue_path)?;
     let tagger = tag::Tagger::new(&catalogue)?;
     let listings = prepare::find_listings(paths)?;
-    let input = prepare::prepare(&listings, &catalogue, &tagger)?;
-    progress.set_length(input.releases.len() as u64);
-    Ok(load::load(db, &catalogue, &input, options, progress).await?)
+    let input = prepare::scan(&listings, &catalogue, &tagger)?;
+    progress.set_length(input.release_count() as u64);
+    load::load(db, &catalogue, &input, options, progress).await
+}
+
+impl From<sea_orm::DbErr> for IngestError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        IngestError::Load(load::LoadError::Database(error))
+    }
 }

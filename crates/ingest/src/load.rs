@@ -1,8 +1,9 @@
-//! Writes a prepared input to the database in one transaction: the catalogue, then releases and
-//! their tags in bulk, chunk by chunk, upserting on the release id. Concurrent runs are
-//! serialised (an advisory lock on PostgreSQL, the write lock on SQLite), so they never interleave.
+//! Writes a run's input to the database in one transaction: the catalogue, then releases and
+//! their tags in bulk, chunk by chunk as the input yields them (so memory does not grow with the
+//! input), upserting on the release id. Concurrent runs are serialised (an advisory lock on
+//! PostgreSQL, the write lock on SQLite), so they never interleave.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::Utc;
@@ -20,8 +21,9 @@ use model::entity::{
     ingest_run, office, programme, programme_office, release, release_office, release_programme,
 };
 
+use crate::IngestError;
 use crate::catalogue::Catalogue;
-use crate::prepare::{PreparedInput, PreparedRelease};
+use crate::prepare::{PreparedRelease, ReleaseSource};
 use crate::slug::SlugAllocator;
 use crate::tag::Tag;
 
@@ -71,14 +73,15 @@ pub enum LoadError {
     NotInCatalogue { kind: &'static str, slug: String },
 }
 
-/// Loads `input` all-or-nothing and records the run in `ingest_run`.
+/// Loads `input` all-or-nothing and records the run in `ingest_run`. Any error, from the
+/// database or from reading the input, rolls back everything the run wrote.
 pub async fn load(
     db: &DatabaseConnection,
     catalogue: &Catalogue,
-    input: &PreparedInput,
+    input: &impl ReleaseSource,
     options: LoadOptions,
     progress: &ProgressBar,
-) -> Result<LoadReport, LoadError> {
+) -> Result<LoadReport, IngestError> {
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_raw(Statement::from_string(
@@ -92,8 +95,8 @@ pub async fn load(
         id: NotSet,
         started_at: Set(Utc::now()),
         finished_at: Set(None),
-        files: Set(serde_json::to_value(&input.files).unwrap_or_default()),
-        releases: Set(count(input.releases.len())),
+        files: Set(serde_json::to_value(input.files()).unwrap_or_default()),
+        releases: Set(count(input.release_count())),
         inserted: Set(0),
         updated: Set(0),
         unchanged: Set(0),
@@ -104,12 +107,19 @@ pub async fn load(
 
     let ids = sync_catalogue(&txn, catalogue).await?;
     let mut report = LoadReport {
-        releases: input.releases.len() as u64,
+        releases: input.release_count() as u64,
         ..LoadReport::default()
     };
-    let mut slugs = SlugAllocator::default();
-    for chunk in input.releases.chunks(CHUNK) {
-        load_chunk(&txn, &ids, chunk, &mut slugs, &mut report).await?;
+    let mut releases = input.releases();
+    loop {
+        let chunk = releases
+            .by_ref()
+            .take(CHUNK)
+            .collect::<Result<Vec<_>, _>>()?;
+        if chunk.is_empty() {
+            break;
+        }
+        load_chunk(&txn, &ids, &chunk, &mut report).await?;
         progress.inc(chunk.len() as u64);
     }
     if options.prune {
@@ -302,7 +312,6 @@ async fn load_chunk(
     txn: &DatabaseTransaction,
     ids: &CatalogueIds,
     chunk: &[PreparedRelease],
-    slugs: &mut SlugAllocator,
     report: &mut LoadReport,
 ) -> Result<(), LoadError> {
     let chunk_ids: Vec<Uuid> = chunk.iter().map(|r| r.id).collect();
@@ -375,7 +384,9 @@ async fn load_chunk(
             )
         })
         .collect();
-    let new_slugs = slugs.allocate(txn, &titles).await?;
+    // Slugs given by earlier chunks are already stored, so the allocator only has to remember
+    // this chunk's: memory stays flat however many releases the run has.
+    let new_slugs = SlugAllocator::default().allocate(txn, &titles).await?;
     let now = Utc::now();
     let mut rows: Vec<release::ActiveModel> = new
         .iter()
@@ -455,15 +466,17 @@ async fn load_chunk(
 }
 
 /// Deletes the releases (and their tags) that this run's input does not contain.
-async fn prune(txn: &DatabaseTransaction, input: &PreparedInput) -> Result<u64, LoadError> {
-    let keep: HashSet<Uuid> = input.releases.iter().map(|r| r.id).collect();
+async fn prune(txn: &DatabaseTransaction, input: &impl ReleaseSource) -> Result<u64, LoadError> {
     let stored: Vec<Uuid> = release::Entity::find()
         .select_only()
         .column(release::Column::Id)
         .into_tuple()
         .all(txn)
         .await?;
-    let doomed: Vec<Uuid> = stored.into_iter().filter(|id| !keep.contains(id)).collect();
+    let doomed: Vec<Uuid> = stored
+        .into_iter()
+        .filter(|id| !input.contains(id))
+        .collect();
     for ids in doomed.chunks(CHUNK) {
         release_programme::Entity::delete_many()
             .filter(release_programme::Column::ReleaseId.is_in(ids.to_vec()))

@@ -12,7 +12,7 @@ use serde_json::json;
 use ingest::catalogue::Catalogue;
 use ingest::generate::{DEFAULT_RELEASES_PER_FILE, GenerateOptions};
 use ingest::tag::Tagger;
-use ingest::{LoadOptions, database, prepare};
+use ingest::{LoadOptions, ReleaseSource, database, prepare};
 use migration::{Migrator, MigratorTrait};
 
 /// Parse press-release listings, tag each release with the programmes and offices it concerns,
@@ -105,7 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let catalogue = Catalogue::load(&cli.catalogue)?;
     let tagger = Tagger::new(&catalogue)?;
     let listings = prepare::find_listings(&cli.paths)?;
-    let input = prepare::prepare(&listings, &catalogue, &tagger)?;
+    let input = prepare::scan(&listings, &catalogue, &tagger)?;
 
     if cli.dry_run {
         return print_releases(&input);
@@ -133,10 +133,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pending.len()
         );
     }
-    let progress = if input.releases.len() >= PROGRESS_THRESHOLD && std::io::stderr().is_terminal()
+    let progress = if input.release_count() >= PROGRESS_THRESHOLD && std::io::stderr().is_terminal()
     {
         let bar = ProgressBar::with_draw_target(
-            Some(input.releases.len() as u64),
+            Some(input.release_count() as u64),
             ProgressDrawTarget::stderr(),
         );
         bar.set_style(
@@ -165,9 +165,10 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_releases(input: &prepare::PreparedInput) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    for prepared in &input.releases {
+fn print_releases(input: &impl ReleaseSource) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for prepared in input.releases() {
+        let prepared = prepared?;
         let release = &prepared.release;
         let line = json!({
             "id": prepared.id,
