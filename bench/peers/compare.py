@@ -2,14 +2,17 @@
 """The data side of compare.sh: request bodies, the correctness check, the load runs, the table.
 
   compare.py prepare --db URL --ours URL --postgraphile URL --state DIR
-      picks Q2's programme and range, Q3's keyset position and Q4's slug from the database,
+      picks Q2's programme and range, Q3's keyset position, Q4's slug and Q5's search word,
       and writes the GraphQL bodies and pgbench variables under DIR.
   compare.py check --db URL --ours URL --postgraphile URL --state DIR
-      runs each query once on each target and fails unless all three answer the same rows.
+      runs each query once on each target and fails unless all of them answer the same rows.
   compare.py run --db URL --ours URL --postgraphile URL --state DIR [--runs 3 --seconds 5 ...]
-      wrk and pgbench -M prepared, interleaved by run; prints a markdown table of the medians.
+      wrk and pgbench -M prepared, interleaved by run; prints a markdown table of the medians
+      and, with --api-pid, the api's resident memory idle and under the Q1 load.
 
-Standard library only; psql, pgbench and wrk must be on PATH.
+`--postgraphile none` leaves PostGraphile out of every step (its columns show n/a), and
+`--ours none` leaves the api out of `run` (no wrk). PostGraphile has no full-text search, so
+Q5 is never sent to it. Standard library only; psql, pgbench and wrk must be on PATH.
 """
 
 import argparse
@@ -23,20 +26,28 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUERIES = ["q1", "q2", "q3", "q4"]
+QUERIES = ["q1", "q2", "q3", "q4", "q5"]
+TARGETS = ["sql", "ours", "postgraphile"]
 DESCRIPTIONS = {
     "q1": "Q1 newest 20, with programmes and offices",
     "q2": "Q2 one programme in a year, 20 + totalCount",
     "q3": "Q3 page of 20 deep in the archive (keyset)",
     "q4": "Q4 release by slug",
+    "q5": "Q5 search, 20 + totalCount + facets",
 }
+# Queries PostGraphile cannot answer: it has no full-text search.
+WITHOUT_POSTGRAPHILE = {"q5"}
 # Q2: a programme with releases in every year of the generated corpus, over one year.
 Q2_PROGRAMME = "score"
 Q2_FROM, Q2_TO = "2015-01-01", "2015-12-31"
+# Q5: a word of the generator's vocabulary found in about one release in seven at any size
+# (1,410 of 10,000; 13,454 of 100,000), three times in four in the title ("Training Workshop …").
+Q5_SEARCH = "workshop"
 
 
 def psql(db, sql, variables=None):
@@ -55,7 +66,7 @@ def psql(db, sql, variables=None):
 def psql_results(db, path, variables):
     """Every result set of the script at `path`, as (header, rows) pairs."""
     rows = psql(db, path, variables)
-    headers = {"slug", "total_count"}
+    headers = {"slug", "total_count", "year", "programme", "office"}
     results = []
     for row in rows:
         if row and row[0] in headers:
@@ -76,6 +87,13 @@ def post(url, body):
     if answer.get("errors"):
         raise SystemExit(f"{url}: {json.dumps(answer['errors'])[:800]}")
     return answer["data"]
+
+
+def targets_of(args, query):
+    """The targets that take part in `query`: SQL always, the servers unless left out."""
+    urls = {"sql": args.db, "ours": args.ours, "postgraphile": args.postgraphile}
+    return [t for t in TARGETS if urls[t] != "none"
+            and not (t == "postgraphile" and query in WITHOUT_POSTGRAPHILE)]
 
 
 def body_of(target, query, variables):
@@ -105,10 +123,15 @@ def prepare(args):
         "order by r.published_on desc, r.id desc limit 1",
     )[1]
     ours_cursor = base64.urlsafe_b64encode(f"{date}|{release_id}".encode()).decode().rstrip("=")
-    cursor = post(args.postgraphile, body_of("postgraphile", "cursor", {"offset": offset - 1}))
-    edge = cursor["releases"]["edges"][0]
-    if edge["node"]["slug"] != slug:
-        raise SystemExit(f"PostGraphile's release at offset {offset - 1} is {edge['node']['slug']}, SQL's is {slug}")
+    afters = {"ours": ours_cursor}
+    if args.postgraphile != "none":
+        cursor = post(args.postgraphile, body_of("postgraphile", "cursor", {"offset": offset - 1}))
+        edge = cursor["releases"]["edges"][0]
+        if edge["node"]["slug"] != slug:
+            raise SystemExit(f"PostGraphile's release at offset {offset - 1} is {edge['node']['slug']}, SQL's is {slug}")
+        afters["postgraphile"] = edge["cursor"]
+    q5 = psql_results(args.db, HERE / "queries" / "sql" / "q5.sql", {"search": Q5_SEARCH})
+    ((matches,),) = q5[1][1]
     params = {
         "releases": total,
         "programme": Q2_PROGRAMME,
@@ -117,15 +140,19 @@ def prepare(args):
         "after_date": date,
         "after_id": release_id,
         "slug": q4_slug,
+        "search": Q5_SEARCH,
+        "search_matches": int(matches),
         "ours_after": ours_cursor,
-        "postgraphile_after": edge["cursor"],
+        "postgraphile_after": afters.get("postgraphile"),
     }
     (state / "params.json").write_text(json.dumps(params, indent=2) + "\n")
     for query in QUERIES:
-        for target, after in (("ours", ours_cursor), ("postgraphile", edge["cursor"])):
-            body = body_of(target, query, {**params, "after": after})
-            (state / "bodies" / f"{target}-{query}.json").write_text(json.dumps(body))
-    print(f"{total} releases; Q3 after position {offset} ({date}); Q4 slug {q4_slug}", file=sys.stderr)
+        for target in targets_of(args, query):
+            if target != "sql":
+                body = body_of(target, query, {**params, "after": afters[target]})
+                (state / "bodies" / f"{target}-{query}.json").write_text(json.dumps(body))
+    print(f"{total} releases; Q3 after position {offset} ({date}); Q4 slug {q4_slug}; "
+          f"Q5 search {Q5_SEARCH!r} matches {matches} ({100 * int(matches) / total:.1f}%)", file=sys.stderr)
 
 
 def sql_variables(params, query):
@@ -161,9 +188,28 @@ def canonical(target, query, answer):
         nodes = [{"slug": r[0], "title": r[1], "publishedOn": r[2]} for r in rows]
         if query == "q2":
             return {"totalCount": int(results[1][1][0][0]), "nodes": nodes}
+        if query == "q5":
+            total = int(results[1][1][0][0])
+            (_, years), (_, programmes), (_, offices) = results[2:]
+            return {"totalCount": total, "nodes": nodes, "facets": {
+                "total": total,
+                "years": [[int(year), int(count)] for year, count in years],
+                "programmes": [[slug, int(count)] for slug, count in programmes],
+                "offices": [[slug, int(count)] for slug, count in offices],
+            }}
         return {"nodes": nodes[:20], "hasNextPage": len(nodes) > 20}
 
     if target == "ours":
+        if query == "q5":
+            conn, facets = answer["releases"], answer["releaseFacets"]
+            return {"totalCount": conn["totalCount"],
+                    "nodes": [{k: n[k] for k in ("slug", "title", "publishedOn")} for n in conn["nodes"]],
+                    "facets": {
+                        "total": facets["total"],
+                        "years": [[y["year"], y["count"]] for y in facets["years"]],
+                        "programmes": [[p["programme"]["slug"], p["count"]] for p in facets["programmes"]],
+                        "offices": [[o["office"]["slug"], o["count"]] for o in facets["offices"]],
+                    }}
         if query == "q4":
             r = answer["release"]
             return {**{k: r[k] for k in ("slug", "title", "publishedOn", "summary", "imageCredit")},
@@ -193,42 +239,87 @@ def canonical(target, query, answer):
     return {"nodes": nodes, "hasNextPage": conn["pageInfo"]["hasNextPage"]}
 
 
+def differences(expected, got, where=""):
+    """Where two canonical answers differ: (path, expected, got) for the first differences."""
+    if isinstance(expected, dict) and isinstance(got, dict) and expected.keys() == got.keys():
+        return [d for key in expected for d in differences(expected[key], got[key], f"{where}.{key}")]
+    if isinstance(expected, list) and isinstance(got, list) and len(expected) == len(got):
+        found = [d for i, (a, b) in enumerate(zip(expected, got)) for d in differences(a, b, f"{where}[{i}]")]
+        return found[:3]
+    return [] if expected == got else [(where, expected, got)]
+
+
 def check(args):
+    if args.ours == "none":
+        raise SystemExit("check needs the api (--ours URL)")
     state = Path(args.state)
     params = json.loads((state / "params.json").read_text())
+    urls = {"ours": args.ours, "postgraphile": args.postgraphile}
+    names = {"sql": "SQL", "ours": "ours", "postgraphile": "PostGraphile"}
     failed = False
     for query in QUERIES:
         sql = canonical("sql", query, psql_results(
             args.db, HERE / "queries" / "sql" / f"{query}.sql", sql_variables(params, query)))
+        servers = [t for t in targets_of(args, query) if t != "sql"]
         answers = {"sql": sql}
-        for target, url in (("ours", args.ours), ("postgraphile", args.postgraphile)):
+        for target in servers:
             body = json.loads((state / "bodies" / f"{target}-{query}.json").read_text())
-            answers[target] = canonical(target, query, post(url, body))
+            answers[target] = canonical(target, query, post(urls[target], body))
         size = len(sql) if isinstance(sql, list) else len(sql.get("nodes", [sql]))
-        if answers["ours"] == sql and answers["postgraphile"] == sql:
-            extra = f", totalCount {sql['totalCount']}" if query == "q2" else ""
-            print(f"{query}: same answer from SQL, ours and PostGraphile ({size} rows{extra})", file=sys.stderr)
+        if all(answers[target] == sql for target in servers):
+            extra = f", totalCount {sql['totalCount']}" if query in ("q2", "q5") else ""
+            if query == "q5":
+                extra += (f", facets of {len(sql['facets']['years'])} years, "
+                          f"{len(sql['facets']['programmes'])} programmes, {len(sql['facets']['offices'])} offices")
+            together = " and ".join([", ".join(names[t] for t in ["sql", *servers][:-1]), names[servers[-1]]])
+            print(f"{query}: same answer from {together} ({size} rows{extra})", file=sys.stderr)
         else:
             failed = True
-            for target in ("ours", "postgraphile"):
+            for target in servers:
                 if answers[target] != sql:
-                    print(f"{query}: {target} differs from SQL:\n  sql: {json.dumps(sql)[:600]}\n"
-                          f"  {target}: {json.dumps(answers[target])[:600]}", file=sys.stderr)
+                    print(f"{query}: {target} differs from SQL:", file=sys.stderr)
+                    for where, expected, got in differences(sql, answers[target]):
+                        print(f"  at {where or 'the top'}:\n    sql: {json.dumps(expected)[:600]}\n"
+                              f"    {target}: {json.dumps(got)[:600]}", file=sys.stderr)
     if failed:
         raise SystemExit("the targets disagree; not measuring")
 
 
-def run_wrk(url, body_file, seconds, connections, threads):
+def rss_mb(pid):
+    """The resident set size of process `pid` (VmRSS), in MB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        raise SystemExit(f"the api (pid {pid}) is not running")
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no VmRSS in /proc/{pid}/status")
+
+
+def run_wrk(url, body_file, seconds, connections, threads, sample_pid=None):
+    """req/s, p50 and p99 of one wrk run; with `sample_pid`, also the largest VmRSS of that
+    process, sampled every 100 ms while wrk runs."""
     env = {**os.environ, "BODY_FILE": str(body_file)}
-    out = subprocess.run(
+    wrk = subprocess.Popen(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
          "-s", str(HERE / "wrk.lua"), url],
-        check=True, capture_output=True, text=True, env=env).stdout
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = None
+    if sample_pid:
+        peak = rss_mb(sample_pid)
+        while wrk.poll() is None:
+            time.sleep(0.1)
+            peak = max(peak, rss_mb(sample_pid))
+    out, err = wrk.communicate()
+    if wrk.returncode != 0:
+        raise SystemExit(f"wrk {url} {body_file.name}: {err[-800:]}")
     line = next(line for line in out.splitlines() if line.startswith("RESULT"))
     fields = dict(part.split("=") for part in line.split()[1:])
     if int(fields["non2xx"]) or int(fields["sockerr"]):
         raise SystemExit(f"wrk {url} {body_file.name}: {line}")
-    return float(fields["rps"]), float(fields["p50"]), float(fields["p99"])
+    result = float(fields["rps"]), float(fields["p50"]), float(fields["p99"])
+    return (result, peak) if sample_pid else result
 
 
 def run_pgbench(db, script, variables, seconds, clients, threads):
@@ -256,35 +347,67 @@ def run(args):
     targets = {
         "sql": lambda q, s: run_pgbench(args.db, HERE / "queries" / "sql" / f"{q}.sql",
                                         sql_variables(params, q), s, args.connections, args.pgbench_threads),
-        "ours": lambda q, s: run_wrk(args.ours, state / "bodies" / f"ours-{q}.json", s,
-                                     args.connections, args.wrk_threads),
+        "ours": lambda q, s, pid=None: run_wrk(args.ours, state / "bodies" / f"ours-{q}.json", s,
+                                               args.connections, args.wrk_threads, pid),
         "postgraphile": lambda q, s: run_wrk(args.postgraphile, state / "bodies" / f"postgraphile-{q}.json",
                                              s, args.connections, args.wrk_threads),
     }
-    results = {(q, t): [] for q in QUERIES for t in targets}
+    # The api's memory: once before any load, then at its peak under each run of Q1.
+    pid = args.api_pid if args.ours != "none" else None
+    memory = {"idle": rss_mb(pid) if pid else None, "q1": []}
+    memory_log = (state / "memory.tsv").open("a") if pid else None
+    if pid:
+        memory_log.write(f"1\tidle\t{memory['idle']:.1f}\n")
+        memory_log.flush()
+    results = {(q, t): [] for q in QUERIES for t in targets_of(args, q)}
     log = (state / "runs.tsv").open("a")
     for round_ in range(1, args.runs + 1):
         for query in QUERIES:
-            for target, measure in targets.items():
+            for target in targets_of(args, query):
+                measure = targets[target]
                 if round_ == 1 and args.warmup:
                     measure(query, args.warmup)
-                rps, p50, p99 = measure(query, args.seconds)
+                if pid and target == "ours" and query == "q1":
+                    (rps, p50, p99), peak = measure(query, args.seconds, pid)
+                    memory["q1"].append(peak)
+                    memory_log.write(f"{round_}\tq1\t{peak:.1f}\n")
+                    memory_log.flush()
+                else:
+                    rps, p50, p99 = measure(query, args.seconds)
                 results[(query, target)].append((rps, p50, p99))
                 line = f"{round_}\t{query}\t{target}\t{rps:.0f}\t{p50:.2f}\t{p99:.2f}"
                 print(line, file=sys.stderr)
                 log.write(line + "\n")
                 log.flush()
     print(table(results, params, args))
+    if pid:
+        print()
+        print(memory_line(memory, args))
+
+
+def memory_line(memory, args):
+    peaks = memory["q1"]
+    runs = f"median of {len(peaks)} runs: " + ", ".join(f"{peak:.1f}" for peak in peaks) if len(peaks) > 1 else "1 run"
+    return (f"api memory (VmRSS): {memory['idle']:.1f} MB idle (after the check, before any load); "
+            f"{statistics.median(peaks):.1f} MB peak under the Q1 load ({args.connections} connections, "
+            f"sampled every 100 ms; {runs}).")
 
 
 def table(results, params, args):
     def median(query, target):
-        runs = results[(query, target)]
+        runs = results.get((query, target))
+        if not runs:
+            return None
         return tuple(statistics.median(run[i] for run in runs) for i in range(3))
+
+    def ratio(a, b):
+        return f"{a[0] / b[0]:.2f}" if a and b else "n/a"
 
     lines = [
         f"{params['releases']:,} releases; {args.connections} connections; median of {args.runs} runs "
-        f"of {args.seconds} s each. req/s for the servers, transactions/s for pgbench; latencies in ms.",
+        f"of {args.seconds} s each. req/s for the servers, transactions/s for pgbench; latencies in ms. "
+        f"Q5 searches \"{params['search']}\" ({params['search_matches']:,} releases); "
+        "PostGraphile has no full-text search: n/a.",
         "",
         "| query | SQL (pgbench -M prepared) req/s | p50 | p99 | api req/s | p50 | p99 "
         "| PostGraphile req/s | p50 | p99 | api / SQL | api / PostGraphile |",
@@ -293,9 +416,13 @@ def table(results, params, args):
     for query in QUERIES:
         sql, ours, peer = (median(query, t) for t in ("sql", "ours", "postgraphile"))
         cells = [DESCRIPTIONS[query]]
-        for rps, p50, p99 in (sql, ours, peer):
-            cells += [f"{rps:.0f}", f"{p50:.1f}", f"{p99:.1f}"]
-        cells += [f"{ours[0] / sql[0]:.2f}", f"{ours[0] / peer[0]:.2f}"]
+        for figures in (sql, ours, peer):
+            if figures:
+                rps, p50, p99 = figures
+                cells += [f"{rps:.0f}", f"{p50:.1f}", f"{p99:.1f}"]
+            else:
+                cells += ["n/a"] * 3
+        cells += [ratio(ours, sql), ratio(ours, peer)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -304,8 +431,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["prepare", "check", "run"])
     parser.add_argument("--db", required=True)
-    parser.add_argument("--ours", required=True)
-    parser.add_argument("--postgraphile", required=True)
+    parser.add_argument("--ours", required=True, help="the api's /graphql URL; none: no wrk runs")
+    parser.add_argument("--postgraphile", required=True, help="PostGraphile's /graphql URL, or none")
     parser.add_argument("--state", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
@@ -313,6 +440,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--pgbench-threads", type=int, default=1)
+    parser.add_argument("--api-pid", type=int, help="the api's process id: report its memory (VmRSS)")
     args = parser.parse_args()
     {"prepare": prepare, "check": check, "run": run}[args.command](args)
 

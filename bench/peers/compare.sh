@@ -3,10 +3,12 @@
 #   bench/peers/compare.sh [RELEASES=100000]
 # Starts a throwaway PostgreSQL cluster (cluster.sh), generates RELEASES releases with seed 42
 # and loads them with `ingest --migrate` (once per size), starts `api` and PostGraphile on that
-# database, checks that the three answer Q1–Q4 with the same rows, then measures them (wrk and
-# pgbench -M prepared) and prints a markdown table. Environment: RUNS (3), RUN_SECONDS (5),
-# CONNECTIONS (32), OURS_PORT (8042), POSTGRAPHILE_PORT (5688), PEERS_ROOT
-# (/tmp/pressroom-peers), KEEP=1 to leave the servers and the cluster running afterwards.
+# database, checks that they answer Q1–Q5 with the same rows (Q5, a search, without
+# PostGraphile, which has no full-text search), then measures them (wrk and pgbench -M
+# prepared) and prints a markdown table, followed by the api's memory (VmRSS) idle and under
+# the Q1 load. Environment: RUNS (3), RUN_SECONDS (5), CONNECTIONS (32), OURS_PORT (8042),
+# POSTGRAPHILE_PORT (5688), PEERS_ROOT (/tmp/pressroom-peers), KEEP=1 to leave the servers and
+# the cluster running afterwards (a cluster that was already running is always left running).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,6 +27,8 @@ done
 
 cargo build --release -q -p api -p ingest
 
+cluster_was_up=0
+if pg_isready -q -h 127.0.0.1 -p "${PEERS_PGPORT:-55442}"; then cluster_was_up=1; fi
 server=$(bench/peers/cluster.sh up)
 url=$server/$database
 
@@ -35,7 +39,7 @@ stop() {
     fi
     if [ -f "$root/api.pid" ]; then kill "$(cat "$root/api.pid")" 2>/dev/null || true; rm -f "$root/api.pid"; fi
     bench/peers/postgraphile.sh down
-    bench/peers/cluster.sh down
+    if [ "$cluster_was_up" = 0 ]; then bench/peers/cluster.sh down; fi
 }
 trap stop EXIT
 
@@ -74,4 +78,4 @@ targets=(--db "$url" --ours "http://127.0.0.1:$ours_port/graphql"
 bench/peers/compare.py prepare "${targets[@]}"
 bench/peers/compare.py check "${targets[@]}"
 bench/peers/compare.py run "${targets[@]}" --runs "${RUNS:-3}" --seconds "${RUN_SECONDS:-5}" \
-    --connections "${CONNECTIONS:-32}"
+    --connections "${CONNECTIONS:-32}" --api-pid "$(cat "$root/api.pid")"

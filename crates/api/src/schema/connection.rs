@@ -11,8 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -20,8 +21,8 @@ use model::entity::release;
 
 use crate::error::ApiError;
 use crate::schema::database;
+use crate::schema::embedded_tags::{self, EmbeddedTags, TagSelection};
 use crate::schema::filter::{ReleaseFilter, Scope};
-use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease, prefetch};
 use crate::schema::release::Release;
 use crate::schema::search::SearchQuery;
 
@@ -215,8 +216,7 @@ pub async fn resolve_releases(
     page.check_cursors(order)?;
     let db = database(ctx)?;
     let condition = filter.to_condition(db, scope).await?;
-    let selection = ctx.look_ahead();
-    let count_total = selection.field("totalCount").exists();
+    let count_total = ctx.look_ahead().field("totalCount").exists();
     if search.as_deref().is_some_and(SearchQuery::is_empty) {
         return Ok(ReleaseConnection::assemble(
             Vec::new(),
@@ -225,36 +225,21 @@ pub async fn resolve_releases(
             count_total.then_some(0),
         ));
     }
-    let connection = fetch_page(db, condition, order, search, page, count_total).await?;
-
-    let selected = |field: &str| {
-        selection.field("nodes").field(field).exists()
-            || selection.field("edges").field("node").field(field).exists()
-    };
-    let ids = || connection.rows.iter().map(|row| row.release.id);
-    futures::try_join!(
-        prefetch(ctx, selected("programmes"), ids().map(ProgrammesOfRelease)),
-        prefetch(ctx, selected("offices"), ids().map(OfficesOfRelease)),
-    )?;
+    let tags = TagSelection::of_field(ctx, &[&["nodes"], &["edges", "node"]]);
+    let mut connection = fetch_page(db, condition, order, search, page, count_total, tags).await?;
+    let embedded = connection
+        .rows
+        .iter_mut()
+        .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
+    embedded_tags::prime(ctx, embedded.collect::<Vec<_>>()).await?;
     Ok(connection)
-}
-
-/// One page of the releases matching `filter`, in `order` (by date), plus their total when
-/// `count_total`. See `fetch_page`.
-pub async fn fetch_releases(
-    db: &DatabaseConnection,
-    filter: Condition,
-    order: ReleaseOrder,
-    page: PageRequest,
-    count_total: bool,
-) -> Result<ReleaseConnection, ApiError> {
-    fetch_page(db, filter, order, None, page, count_total).await
 }
 
 /// One page of the releases matching `filter` (which includes the search condition, if any),
 /// in `order`, plus their total when `count_total`. The page is one `SELECT … LIMIT size + 1`
-/// (the extra row tells whether more follow); the count, when wanted, runs at the same time.
-/// `RELEVANCE` needs `search`: its rank is selected, filtered on and ordered by.
+/// (the extra row tells whether more follow) that also carries the selected `tags` of each
+/// release; the count, when wanted, runs at the same time. `RELEVANCE` needs `search`: its
+/// rank is selected, filtered on and ordered by.
 async fn fetch_page(
     db: &DatabaseConnection,
     filter: Condition,
@@ -262,29 +247,23 @@ async fn fetch_page(
     search: Option<Arc<SearchQuery>>,
     page: PageRequest,
     count_total: bool,
+    tags: TagSelection,
 ) -> Result<ReleaseConnection, ApiError> {
+    let backend = db.get_database_backend();
     let sort = match (order, search.as_deref()) {
         (ReleaseOrder::NewestFirst, _) => Sort::Date { ascending: false },
         (ReleaseOrder::OldestFirst, _) => Sort::Date { ascending: true },
-        (ReleaseOrder::Relevance, Some(search)) => {
-            Sort::Relevance(search.rank(db.get_database_backend())?)
-        }
+        (ReleaseOrder::Relevance, Some(search)) => Sort::Relevance(search.rank(backend)?),
         (ReleaseOrder::Relevance, None) => return Err(ApiError::RelevanceWithoutSearch),
     };
-    let query = page_query(filter.clone(), &sort, &page)?;
+    let ranked = matches!(sort, Sort::Relevance(_));
+    let query = tags.add_columns(page_query(filter.clone(), &sort, &page)?, backend);
     let rows = async {
-        match sort {
-            Sort::Date { .. } => Ok(query
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|release| PageRow {
-                    release,
-                    rank: None,
-                })
-                .collect::<Vec<_>>()),
-            Sort::Relevance(_) => query.into_model::<PageRow>().all(db).await,
-        }
+        db.query_all_raw(query.build(backend))
+            .await?
+            .iter()
+            .map(|row| PageRow::read(row, ranked, tags))
+            .collect::<Result<Vec<_>, DbErr>>()
     };
     let total = async {
         if count_total {
@@ -318,23 +297,28 @@ enum Sort {
 /// Name of the selected rank column.
 const RANK_COLUMN: &str = "search_rank";
 
-/// A release of a page, and its search rank when ordered by relevance.
+/// A release of a page, its search rank when ordered by relevance, and its tags when selected
+/// (until they are handed to the loader).
 #[derive(Debug, Clone)]
 struct PageRow {
     release: release::Model,
     rank: Option<f64>,
-}
-
-impl FromQueryResult for PageRow {
-    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
-        Ok(PageRow {
-            release: release::Model::from_query_result(row, pre)?,
-            rank: Some(row.try_get(pre, RANK_COLUMN)?),
-        })
-    }
+    tags: EmbeddedTags,
 }
 
 impl PageRow {
+    fn read(row: &QueryResult, ranked: bool, tags: TagSelection) -> Result<PageRow, DbErr> {
+        Ok(PageRow {
+            release: release::Model::from_query_result(row, "")?,
+            rank: if ranked {
+                Some(row.try_get("", RANK_COLUMN)?)
+            } else {
+                None
+            },
+            tags: EmbeddedTags::read(row, tags),
+        })
+    }
+
     fn position(&self) -> Position {
         let at = Cursor::of(&self.release);
         match self.rank {

@@ -12,6 +12,7 @@ use crate::limits::Limits;
 
 pub mod connection;
 pub mod date;
+pub mod embedded_tags;
 pub mod facets;
 pub mod filter;
 pub mod guard;

@@ -78,7 +78,7 @@ impl Query {
         ctx: &Context<'_>,
         #[graphql(desc = "The release's `slug`.")] slug: String,
     ) -> Result<Option<Release>, ApiError> {
-        Release::by_slug(database(ctx)?, &slug).await
+        Release::by_slug(ctx, &slug).await
     }
 
     /// Every programme, by name.

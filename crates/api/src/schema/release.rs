@@ -1,16 +1,21 @@
 //! The `Release` type: one press release. Its programmes and offices come through the batch
-//! loader, so listing them for a whole page costs one query each, not one per release.
+//! loader, which the statement that read the release has usually primed already (see
+//! `embedded_tags`); otherwise a whole page costs one query per kind, not one per release.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
 
 use model::entity::release;
 
 use crate::error::ApiError;
 use crate::schema::date::Date;
+use crate::schema::embedded_tags::{self, EmbeddedTags, TagSelection};
 use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease};
 use crate::schema::node::GlobalId;
 use crate::schema::office::Office;
@@ -41,12 +46,24 @@ impl Release {
         Release(model, search)
     }
 
-    pub async fn by_slug(db: &DatabaseConnection, slug: &str) -> Result<Option<Release>, ApiError> {
-        Ok(release::Entity::find()
+    /// The release with `slug`, read together with the programmes and offices that `ctx`'s
+    /// field selects of it (one statement).
+    pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> Result<Option<Release>, ApiError> {
+        let db = database(ctx)?;
+        let backend = db.get_database_backend();
+        let tags = TagSelection::of_field(ctx, &[&[]]);
+        let query = release::Entity::find()
             .filter(release::Column::Slug.eq(slug))
-            .one(db)
+            .limit(1);
+        let Some(row) = db
+            .query_one_raw(tags.add_columns(query, backend).build(backend))
             .await?
-            .map(Release::new))
+        else {
+            return Ok(None);
+        };
+        let model = release::Model::from_query_result(&row, "")?;
+        embedded_tags::prime(ctx, [(model.id, EmbeddedTags::read(&row, tags))]).await?;
+        Ok(Some(Release::new(model)))
     }
 
     pub async fn by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Release>, ApiError> {
