@@ -117,7 +117,7 @@ counts_of() {
     for t in "${tables[@]}"; do
         query+="${query:+ UNION ALL }SELECT '$t', count(*) FROM $t"
     done
-    sql -F $'\t' "$server/$1" -c "$query"
+    sql -F $'\t' "$server/$1" -c "$query ORDER BY 1"
 }
 
 # The template: the schema ingest migrates, with every table empty.

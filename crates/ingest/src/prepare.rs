@@ -211,12 +211,14 @@ impl ScannedInput<'_> {
     /// The releases first listed in file number `file`, tagged, after checking that the file
     /// still has the bytes the scan read.
     fn reread(&self, file: usize, path: &Path) -> Result<Vec<PreparedRelease>, IngestError> {
-        let (sha256, releases) = read_listing(path)?;
+        let (sha256, bytes) = read_bytes(path)?;
+        // Compared before parsing: whatever the new text says, it was never validated.
         if self.files.get(file).is_none_or(|f| f.sha256 != sha256) {
             return Err(IngestError::Changed {
                 path: path.to_path_buf(),
             });
         }
+        let releases = parse_listing(path, &bytes)?;
         let publisher = self.catalogue.publisher_of(path);
         let source_file = file_name(path);
         let mut prepared = Vec::with_capacity(releases.len());
@@ -248,12 +250,17 @@ impl ScannedInput<'_> {
 
 /// The sha256 and the parsed releases of one listing file.
 fn read_listing(path: &Path) -> Result<(String, Vec<ParsedRelease>), IngestError> {
+    let (sha256, bytes) = read_bytes(path)?;
+    Ok((sha256, parse_listing(path, &bytes)?))
+}
+
+/// The sha256 and the bytes of one listing file.
+fn read_bytes(path: &Path) -> Result<(String, Vec<u8>), IngestError> {
     let bytes = fs::read(path).map_err(|source| IngestError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    Ok((sha256, parse_listing(path, &bytes)?))
+    Ok((format!("{:x}", Sha256::digest(&bytes)), bytes))
 }
 
 /// Positions are counted in `u32`: a listing of four billion items is not a press archive.
