@@ -124,52 +124,62 @@ impl EmbeddedTags {
     /// The tag columns of `row`, those that `selection` added. A column that cannot be read
     /// is left out, so its resolver loads the tags itself: never wrong, only slower.
     pub fn read(row: &QueryResult, selection: TagSelection) -> EmbeddedTags {
-        let column = |name: &str| -> Option<serde_json::Value> {
-            match row.try_get::<serde_json::Value>("", name) {
-                Ok(value) => Some(value),
-                Err(error) => {
-                    tracing::warn!(%error, column = name, "embedded tags unreadable");
-                    None
-                }
-            }
-        };
-        let programmes = selection
-            .programmes
-            .then(|| column(PROGRAMMES_COLUMN))
-            .flatten()
-            .and_then(|value| serde_json::from_value::<Vec<ProgrammeJson>>(value).ok())
-            .map(|list| {
-                list.into_iter()
-                    .map(|p| programme::Model {
-                        id: p.id,
-                        slug: p.slug,
-                        name: p.name,
-                        acronym: p.acronym,
-                        description: p.description,
-                    })
-                    .collect()
-            });
-        let offices = selection
-            .offices
-            .then(|| column(OFFICES_COLUMN))
-            .flatten()
-            .and_then(|value| serde_json::from_value::<Vec<OfficeJson>>(value).ok())
-            .map(|list| {
-                list.into_iter()
-                    .map(|o| office::Model {
-                        id: o.id,
-                        slug: o.slug,
-                        name: o.name,
-                        acronym: o.acronym,
-                        description: o.description,
-                        city: o.city,
-                        countries: o.countries,
-                    })
-                    .collect()
-            });
         EmbeddedTags {
-            programmes,
-            offices,
+            programmes: selection
+                .programmes
+                .then(|| decode_column::<ProgrammeJson, _>(row, PROGRAMMES_COLUMN))
+                .flatten(),
+            offices: selection
+                .offices
+                .then(|| decode_column::<OfficeJson, _>(row, OFFICES_COLUMN))
+                .flatten(),
+        }
+    }
+}
+
+/// The JSON array in column `name` of `row`, as models; `None` (and a warning) when it cannot
+/// be read.
+fn decode_column<J, M>(row: &QueryResult, name: &str) -> Option<Vec<M>>
+where
+    J: serde::de::DeserializeOwned + Into<M>,
+{
+    let decoded = row
+        .try_get::<serde_json::Value>("", name)
+        .map_err(|error| error.to_string())
+        .and_then(|value| {
+            serde_json::from_value::<Vec<J>>(value).map_err(|error| error.to_string())
+        });
+    match decoded {
+        Ok(list) => Some(list.into_iter().map(Into::into).collect()),
+        Err(error) => {
+            tracing::warn!(%error, column = name, "embedded tags unreadable");
+            None
+        }
+    }
+}
+
+impl From<ProgrammeJson> for programme::Model {
+    fn from(p: ProgrammeJson) -> Self {
+        programme::Model {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            acronym: p.acronym,
+            description: p.description,
+        }
+    }
+}
+
+impl From<OfficeJson> for office::Model {
+    fn from(o: OfficeJson) -> Self {
+        office::Model {
+            id: o.id,
+            slug: o.slug,
+            name: o.name,
+            acronym: o.acronym,
+            description: o.description,
+            city: o.city,
+            countries: o.countries,
         }
     }
 }
