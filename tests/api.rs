@@ -216,12 +216,14 @@ query Page($first: Int, $after: String, $last: Int, $before: String, $order: Rel
   }
 }"#;
 
-/// Slugs of every release, read in pages of `size` forward (`first`/`after`) or backward
-/// (`last`/`before`), checking each page's `pageInfo` on the way. `between_pages` runs after
-/// the first page. Returns the slugs in list order and the number of pages.
+/// Slugs of every release matching `filter` (null: all), read in pages of `size` forward
+/// (`first`/`after`) or backward (`last`/`before`), checking each page's `pageInfo` on the
+/// way. `between_pages` runs after the first page. Returns the slugs in list order and the
+/// number of pages.
 async fn walk(
     app: &TestApp,
     order: &str,
+    filter: &Value,
     size: usize,
     forward: bool,
     between_pages: impl AsyncFnOnce(),
@@ -232,9 +234,9 @@ async fn walk(
     loop {
         assert!(pages.len() < 1_000, "the walk does not end");
         let variables = if forward {
-            json!({ "first": size, "after": cursor, "order": order })
+            json!({ "first": size, "after": cursor, "order": order, "filter": filter })
         } else {
-            json!({ "last": size, "before": cursor, "order": order })
+            json!({ "last": size, "before": cursor, "order": order, "filter": filter })
         };
         let data = app.data(RELEASES_PAGE, variables).await;
         let connection = &data["releases"];
@@ -297,13 +299,15 @@ async fn walks_in_pages_of_seven_meet_every_release_once(backend: Backend) {
     let pages = newest_first.len().div_ceil(7);
     assert!(newest_first.len() > 7 * 2, "the seeds fill several pages");
 
-    let (forward, forward_pages) = walk(app, "OLDEST_FIRST", 7, true, async || {}).await;
+    let (forward, forward_pages) =
+        walk(app, "OLDEST_FIRST", &Value::Null, 7, true, async || {}).await;
     assert_eq!(forward, oldest_first);
     assert_eq!(forward_pages, pages);
-    let (backward, backward_pages) = walk(app, "OLDEST_FIRST", 7, false, async || {}).await;
+    let (backward, backward_pages) =
+        walk(app, "OLDEST_FIRST", &Value::Null, 7, false, async || {}).await;
     assert_eq!(backward, oldest_first);
     assert_eq!(backward_pages, pages);
-    let (backward, _) = walk(app, "NEWEST_FIRST", 7, false, async || {}).await;
+    let (backward, _) = walk(app, "NEWEST_FIRST", &Value::Null, 7, false, async || {}).await;
     assert_eq!(backward, newest_first);
     let unique: BTreeSet<&String> = backward.iter().collect();
     assert_eq!(unique.len(), newest_first.len(), "no release twice");
@@ -312,11 +316,45 @@ async fn walks_in_pages_of_seven_meet_every_release_once(backend: Backend) {
     // read, belongs before the cursor and must neither shift nor repeat what follows.
     let dir = tempfile::tempdir().expect("temporary folder");
     let late = write_synthetic_listing(dir.path(), "late.txt", date(2030, 1, 1), 1);
-    let (forward, _) = walk(app, "NEWEST_FIRST", 7, true, async || {
+    let (forward, _) = walk(app, "NEWEST_FIRST", &Value::Null, 7, true, async || {
         load_listings(&app.db, std::slice::from_ref(&late)).await;
     })
     .await;
     assert_eq!(forward, newest_first);
+}
+
+/// A programme's releases, alone or within a year, and an office's: pages of 3 in both
+/// directions and both orders meet each of them once, in list order.
+async fn walks_through_one_programme_or_office(backend: Backend) {
+    let (fixture, _dir) = seeded_with_synthetic(backend, 90).await;
+    let Fixture { app, archive, .. } = &fixture;
+    let score = archive.slugs(|r| r.programmes.contains("score"));
+    let year = archive
+        .releases
+        .iter()
+        .find(|r| r.programmes.contains("score"))
+        .map(|r| r.published_on.year())
+        .expect("a SCORE release");
+    let score_in_year =
+        archive.slugs(|r| r.programmes.contains("score") && r.published_on.year() == year);
+    let beijing = archive.slugs(|r| r.offices.contains("beijing"));
+    assert!(score.len() > 3 * 3, "several pages of SCORE releases");
+    for (filter, newest_first) in [
+        (json!({ "programmes": ["score"] }), &score),
+        (
+            json!({ "programmes": ["score"], "year": year }),
+            &score_in_year,
+        ),
+        (json!({ "offices": ["beijing"] }), &beijing),
+    ] {
+        let oldest_first: Vec<String> = newest_first.iter().rev().cloned().collect();
+        for forward in [true, false] {
+            let (walked, _) = walk(app, "NEWEST_FIRST", &filter, 3, forward, async || {}).await;
+            assert_eq!(&walked, newest_first, "{filter}, forward: {forward}");
+            let (walked, _) = walk(app, "OLDEST_FIRST", &filter, 3, forward, async || {}).await;
+            assert_eq!(walked, oldest_first, "{filter}, forward: {forward}");
+        }
+    }
 }
 
 /// Newest first by default; same-day releases in a fixed order (by id); OLDEST_FIRST is the
@@ -332,9 +370,9 @@ async fn releases_are_ordered_by_date_then_id(backend: Backend) {
         .count();
     assert!(same_day >= 50, "the data has many same-day releases");
 
-    let (walked, _) = walk(app, "NEWEST_FIRST", 100, true, async || {}).await;
+    let (walked, _) = walk(app, "NEWEST_FIRST", &Value::Null, 100, true, async || {}).await;
     assert_eq!(walked, newest_first);
-    let (walked, _) = walk(app, "OLDEST_FIRST", 100, true, async || {}).await;
+    let (walked, _) = walk(app, "OLDEST_FIRST", &Value::Null, 100, true, async || {}).await;
     assert_eq!(
         walked,
         newest_first.iter().rev().cloned().collect::<Vec<_>>()
@@ -1302,6 +1340,7 @@ fn committed_schema_is_current() {
 
 both_backends!(
     walks_in_pages_of_seven_meet_every_release_once,
+    walks_through_one_programme_or_office,
     releases_are_ordered_by_date_then_id,
     page_sizes_and_cursor_windows,
     counts_per_programme_office_and_year,

@@ -20,6 +20,7 @@ use crate::error::{
 use crate::request_log::{GraphqlOutcome, operation_name};
 use crate::routes::playground;
 use crate::schema::guard::COST_EXTENSION;
+use crate::schema::loaders::with_request_loaders;
 use crate::state::AppState;
 
 /// The GraphQL-over-HTTP media type: status codes follow the outcome of the request.
@@ -222,6 +223,7 @@ pub async fn graphql_get(
 /// Runs `batch` under the request deadline.
 async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse, Refusal> {
     let deadline = state.limits.request_timeout();
+    let batch = with_request_loaders(batch, &state.db);
     tokio::time::timeout(deadline, state.schema.execute_batch(batch))
         .await
         .map_err(|_| {

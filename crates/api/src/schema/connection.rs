@@ -11,9 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Order,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -22,7 +21,7 @@ use model::entity::release;
 use crate::error::ApiError;
 use crate::schema::database;
 use crate::schema::embedded_tags::{self, EmbeddedTags, TagSelection};
-use crate::schema::filter::{ReleaseFilter, Scope};
+use crate::schema::filter::{ReleaseFilter, ReleaseSelection, Scope};
 use crate::schema::release::Release;
 use crate::schema::search::SearchQuery;
 
@@ -215,7 +214,7 @@ pub async fn resolve_releases(
     }
     page.check_cursors(order)?;
     let db = database(ctx)?;
-    let condition = filter.to_condition(db, scope).await?;
+    let selection = filter.to_selection(db, scope).await?;
     let count_total = ctx.look_ahead().field("totalCount").exists();
     if search.as_deref().is_some_and(SearchQuery::is_empty) {
         return Ok(ReleaseConnection::assemble(
@@ -226,7 +225,7 @@ pub async fn resolve_releases(
         ));
     }
     let tags = TagSelection::of_field(ctx, &[&["nodes"], &["edges", "node"]]);
-    let mut connection = fetch_page(db, condition, order, search, page, count_total, tags).await?;
+    let mut connection = fetch_page(db, selection, order, search, page, count_total, tags).await?;
     let embedded = connection
         .rows
         .iter_mut()
@@ -235,14 +234,14 @@ pub async fn resolve_releases(
     Ok(connection)
 }
 
-/// One page of the releases matching `filter` (which includes the search condition, if any),
-/// in `order`, plus their total when `count_total`. The page is one `SELECT … LIMIT size + 1`
+/// One page of the releases of `selection` (which includes the search condition, if any), in
+/// `order`, plus their total when `count_total`. The page is one `SELECT … LIMIT size + 1`
 /// (the extra row tells whether more follow) that also carries the selected `tags` of each
 /// release; the count, when wanted, runs at the same time. `RELEVANCE` needs `search`: its
 /// rank is selected, filtered on and ordered by.
 async fn fetch_page(
     db: &DatabaseConnection,
-    filter: Condition,
+    selection: ReleaseSelection,
     order: ReleaseOrder,
     search: Option<Arc<SearchQuery>>,
     page: PageRequest,
@@ -257,7 +256,7 @@ async fn fetch_page(
         (ReleaseOrder::Relevance, None) => return Err(ApiError::RelevanceWithoutSearch),
     };
     let ranked = matches!(sort, Sort::Relevance(_));
-    let query = tags.add_columns(page_query(filter.clone(), &sort, &page)?, backend);
+    let query = tags.add_columns(page_query(&selection, &sort, &page)?, backend);
     let rows = async {
         db.query_all_raw(query.build(backend))
             .await?
@@ -267,11 +266,7 @@ async fn fetch_page(
     };
     let total = async {
         if count_total {
-            release::Entity::find()
-                .filter(filter)
-                .count(db)
-                .await
-                .map(Some)
+            selection.count(db).await.map(Some)
         } else {
             Ok(None)
         }
@@ -343,15 +338,24 @@ impl PageRequest {
     }
 }
 
-/// The SELECT of one page: the filter, the cursors, the order to scan in, one row extra.
+/// The SELECT of one page: the selection, the cursors, the order to scan in, one row extra.
+/// A list anchored on a tag is ordered and bounded by the tag rows' copies of the date and id,
+/// so the page is a range of the tag's index; otherwise by `release`'s own.
 fn page_query(
-    filter: Condition,
+    selection: &ReleaseSelection,
     sort: &Sort,
     page: &PageRequest,
 ) -> Result<Select<release::Entity>, ApiError> {
     // Whether the list's own order is ascending (relevance: descending rank, date and id).
     let ascending = matches!(sort, Sort::Date { ascending: true });
-    let mut window = filter;
+    let keys = match selection.anchor {
+        Some(anchor) => (anchor.kind.date_column(), anchor.kind.release_column()),
+        None => (
+            release::Column::PublishedOn.into_expr(),
+            release::Column::Id.into_expr(),
+        ),
+    };
+    let mut window = Condition::all();
     for (argument, position, later) in [
         ("after", page.after, ascending),
         ("before", page.before, !ascending),
@@ -360,9 +364,9 @@ fn page_query(
             continue;
         };
         window = window.add(match (sort, position) {
-            (Sort::Date { .. }, Position::Dated(cursor)) => beyond(cursor, later),
+            (Sort::Date { .. }, Position::Dated(cursor)) => beyond(&keys, cursor, later),
             (Sort::Relevance(rank), Position::Ranked { rank: value, at }) => {
-                beyond_ranked(rank, value, at, later)
+                beyond_ranked(&keys, rank, value, at, later)
             }
             _ => return Err(ApiError::CursorFromOtherOrder { argument }),
         });
@@ -377,34 +381,36 @@ fn page_query(
     } else {
         Order::Desc
     };
-    let mut query = release::Entity::find().filter(window);
+    let mut query = selection.select().filter(window);
     if let Sort::Relevance(rank) = sort {
         query = query
             .expr_as(rank.clone(), RANK_COLUMN)
             .order_by(rank.clone(), sort_order.clone());
     }
+    let (date, id) = keys;
     Ok(query
-        .order_by(release::Column::PublishedOn, sort_order.clone())
-        .order_by(release::Column::Id, sort_order)
+        .order_by(date, sort_order.clone())
+        .order_by(id, sort_order)
         .limit(page.size + 1))
 }
 
-/// Releases strictly past `cursor`: later in (date, id) when `later`, earlier otherwise.
+/// Releases strictly past `cursor`: later in (date, id) when `later`, earlier otherwise; `keys`
+/// are the date and id columns the list is ordered by.
 /// Spelled out rather than as a row-value comparison, so both backends read it the same way.
 /// The OR alone is no index bound; the redundant `date >=`/`<=` is one, so a page deep in the
 /// archive starts at its cursor in the (published_on, id) index instead of scanning up to it.
-fn beyond(cursor: Cursor, later: bool) -> Condition {
-    let (date, id) = (release::Column::PublishedOn, release::Column::Id);
+fn beyond((date, id): &(Expr, Expr), cursor: Cursor, later: bool) -> Condition {
+    let (date, id) = (date.clone(), id.clone());
     let (date_bound, date_past, id_past) = if later {
         (
-            date.gte(cursor.published_on),
-            date.gt(cursor.published_on),
+            date.clone().gte(cursor.published_on),
+            date.clone().gt(cursor.published_on),
             id.gt(cursor.id),
         )
     } else {
         (
-            date.lte(cursor.published_on),
-            date.lt(cursor.published_on),
+            date.clone().lte(cursor.published_on),
+            date.clone().lt(cursor.published_on),
             id.lt(cursor.id),
         )
     };
@@ -419,7 +425,13 @@ fn beyond(cursor: Cursor, later: bool) -> Condition {
 
 /// Releases strictly past (`value`, `cursor`) in (rank, date, id): greater when `later`,
 /// smaller otherwise. The rank is compared with the very expression that produced `value`.
-fn beyond_ranked(rank: &Expr, value: f64, cursor: Cursor, later: bool) -> Condition {
+fn beyond_ranked(
+    keys: &(Expr, Expr),
+    rank: &Expr,
+    value: f64,
+    cursor: Cursor,
+    later: bool,
+) -> Condition {
     let rank_past = if later {
         rank.clone().gt(value)
     } else {
@@ -428,7 +440,7 @@ fn beyond_ranked(rank: &Expr, value: f64, cursor: Cursor, later: bool) -> Condit
     Condition::any().add(rank_past).add(
         Condition::all()
             .add(rank.clone().eq(value))
-            .add(beyond(cursor, later)),
+            .add(beyond(keys, cursor, later)),
     )
 }
 
@@ -536,6 +548,15 @@ pub struct PageInfo {
 mod tests {
     use super::*;
 
+    /// The selection of the releases meeting `condition`, not anchored on a tag.
+    pub(super) fn unanchored(condition: Condition) -> ReleaseSelection {
+        ReleaseSelection {
+            anchor: None,
+            on_anchor: Condition::all(),
+            on_release: condition,
+        }
+    }
+
     #[test]
     fn cursors_round_trip_and_reject_anything_else() {
         let cursor = Cursor {
@@ -616,8 +637,11 @@ mod tests {
         let Ok(page) = page else {
             panic!("valid arguments: {page:?}");
         };
-        let Ok(query) = page_query(Condition::all(), &Sort::Date { ascending: false }, &page)
-        else {
+        let Ok(query) = page_query(
+            &unanchored(Condition::all()),
+            &Sort::Date { ascending: false },
+            &page,
+        ) else {
             panic!("a date cursor fits a date order");
         };
         let sql = query.build(DbBackend::Postgres).to_string();
@@ -630,6 +654,84 @@ mod tests {
             sql.ends_with(r#"ORDER BY "release"."published_on" DESC, "release"."id" DESC LIMIT 8"#),
             "{sql}"
         );
+    }
+
+    /// A list that must carry one programme is read from that programme's rows, in their order,
+    /// from the cursor on; a list of two programmes, or a search, filters `release` instead.
+    #[test]
+    fn lists_of_one_tag_walk_the_tags_index() {
+        use sea_orm::{DbBackend, QueryTrait};
+
+        use crate::schema::filter::ResolvedFilter;
+        let day = |m, d| NaiveDate::from_ymd_opt(2021, m, d);
+        let cursor = Cursor {
+            published_on: day(6, 24).unwrap_or_default(),
+            id: Uuid::nil(),
+        };
+        let Ok(page) = (PageArgs {
+            first: Some(7),
+            after: Some(cursor.encode()),
+            ..PageArgs::default()
+        })
+        .validate() else {
+            panic!("valid arguments");
+        };
+        let sql_of = |filter: ResolvedFilter, scope: Scope| {
+            let selection = filter.selection(DbBackend::Postgres, scope);
+            let Ok(selection) = selection else {
+                panic!("a valid filter: {selection:?}");
+            };
+            let query = page_query(&selection, &Sort::Date { ascending: false }, &page);
+            let Ok(query) = query else {
+                panic!("a date cursor fits a date order");
+            };
+            query.build(DbBackend::Postgres).to_string()
+        };
+        let year = ResolvedFilter {
+            from: day(1, 1),
+            to: day(12, 31),
+            programme_ids: Some(vec![3]),
+            ..ResolvedFilter::default()
+        };
+        let sql = sql_of(year.clone(), Scope::Archive);
+        for part in [
+            r#"INNER JOIN "release_programme" ON "release"."id" = "release_programme"."release_id""#,
+            r#""release_programme"."programme_id" = 3 AND ("release_programme"."published_on" >= '2021-01-01' AND "release_programme"."published_on" <= '2021-12-31')"#,
+            r#""release_programme"."published_on" <= '2021-06-24' AND"#,
+        ] {
+            assert!(sql.contains(part), "{part} in {sql}");
+        }
+        assert!(!sql.contains("IN (SELECT"), "{sql}");
+        assert!(
+            sql.ends_with(r#"ORDER BY "release_programme"."published_on" DESC, "release_programme"."release_id" DESC LIMIT 8"#),
+            "{sql}"
+        );
+        // An office's page, further narrowed to a programme: the office's rows lead.
+        let office_page = sql_of(year.clone(), Scope::Office(5));
+        assert!(
+            office_page.contains(r#"INNER JOIN "release_office""#),
+            "{office_page}"
+        );
+        assert!(
+            office_page.contains(r#""release"."id" IN (SELECT "release_programme"."release_id""#),
+            "{office_page}"
+        );
+        let two = ResolvedFilter {
+            programme_ids: Some(vec![3, 4]),
+            ..year.clone()
+        };
+        let searched = ResolvedFilter {
+            search: SearchQuery::parse("herders").ok(),
+            ..year
+        };
+        for sql in [
+            sql_of(two, Scope::Archive),
+            sql_of(searched, Scope::Archive),
+        ] {
+            assert!(!sql.contains("JOIN"), "{sql}");
+            assert!(sql.contains(r#""release"."id" IN (SELECT"#), "{sql}");
+            assert!(sql.ends_with(r#""release"."id" DESC LIMIT 8"#), "{sql}");
+        }
     }
 
     #[test]
@@ -687,7 +789,7 @@ mod search_tests {
                 panic!("both backends search");
             };
             let Ok(query) = page_query(
-                Condition::all().add(condition),
+                &tests::unanchored(Condition::all().add(condition)),
                 &Sort::Relevance(rank),
                 &page,
             ) else {

@@ -5,13 +5,9 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
-use async_graphql::{Context, Request, ServerResult};
+use async_graphql::{BatchRequest, Context, Request};
 use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -32,6 +28,19 @@ pub fn request_data_loader(db: DatabaseConnection) -> ArchiveDataLoader {
     DataLoader::with_cache(ArchiveLoader { db }, tokio::spawn, HashMapCache::default())
 }
 
+/// `batch` with a loader of its own in each request's data. Given here, by the caller of the
+/// schema, rather than by a schema extension: any extension makes the executor wrap every
+/// field of every response in the extension chain.
+pub fn with_request_loaders(batch: BatchRequest, db: &DatabaseConnection) -> BatchRequest {
+    let with_loader = |request: Request| request.data(request_data_loader(db.clone()));
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(with_loader(request)),
+        BatchRequest::Batch(requests) => {
+            BatchRequest::Batch(requests.into_iter().map(with_loader).collect())
+        }
+    }
+}
+
 /// Loads `keys` in one batch ahead of the resolvers that will each ask for one of them, when
 /// `selected` says they will; those resolvers then find their value in the request's cache.
 /// (Left to itself, the loader batches whatever arrives within a short delay, which a busy
@@ -49,39 +58,6 @@ where
         data_loader(ctx)?.load_many(keys).await?;
     }
     Ok(())
-}
-
-/// Schema extension giving every request its own loader (see `request_data_loader`).
-#[derive(Debug)]
-pub struct LoaderPerRequest {
-    db: DatabaseConnection,
-}
-
-impl LoaderPerRequest {
-    pub fn new(db: DatabaseConnection) -> LoaderPerRequest {
-        LoaderPerRequest { db }
-    }
-}
-
-impl ExtensionFactory for LoaderPerRequest {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LoaderPerRequest {
-            db: self.db.clone(),
-        })
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LoaderPerRequest {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let request = request.data(request_data_loader(self.db.clone()));
-        next.run(ctx, request).await
-    }
 }
 
 #[derive(Debug)]

@@ -42,7 +42,6 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> ArchiveSchema {
             PERSISTED_QUERY_CAPACITY,
         )))
         .limit_directives(limits.max_directives)
-        .extension(loaders::LoaderPerRequest::new(db.clone()))
         .data(db);
     if !limits.introspection {
         builder = builder.disable_introspection();
@@ -71,6 +70,9 @@ pub(crate) fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, 
 /// The batch loader of the current request.
 pub(crate) fn data_loader<'a>(ctx: &Context<'a>) -> Result<&'a ArchiveDataLoader, ApiError> {
     ctx.data::<ArchiveDataLoader>().map_err(|_| {
-        ApiError::Internal("the request has no data loader: use `build_schema`".to_owned())
+        ApiError::Internal(
+            "the request has no data loader: execute it with `loaders::with_request_loaders`"
+                .to_owned(),
+        )
     })
 }
