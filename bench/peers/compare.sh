@@ -37,7 +37,7 @@ stop() {
         echo "left running: api on :$ours_port, PostGraphile on :$postgraphile_port, $url" >&2
         return
     fi
-    if [ -f "$root/api.pid" ]; then kill "$(cat "$root/api.pid")" 2>/dev/null || true; rm -f "$root/api.pid"; fi
+    if [ -f "$root/api.pid" ]; then kill "$(cat "$root/api.pid")" 2>/dev/null || true; rm -f "$root/api.pid" "$root/api.target"; fi
     bench/peers/postgraphile.sh down
     if [ "$cluster_was_up" = 0 ]; then bench/peers/cluster.sh down; fi
 }
@@ -57,6 +57,14 @@ if [ "$loaded" != loaded ]; then
     psql "$url" -Xqc "VACUUM ANALYZE" -c "COMMENT ON DATABASE $database IS 'loaded'"
 fi
 
+# A running api is reused only while it serves this database on this port.
+if [ -f "$root/api.pid" ] && kill -0 "$(cat "$root/api.pid")" 2>/dev/null &&
+    [ "$(cat "$root/api.target" 2>/dev/null)" != "$url $ours_port" ]; then
+    echo "the running api serves another database or port: restarting it" >&2
+    kill "$(cat "$root/api.pid")"
+    while kill -0 "$(cat "$root/api.pid")" 2>/dev/null; do sleep 0.2; done
+    rm -f "$root/api.pid"
+fi
 if ! { [ -f "$root/api.pid" ] && kill -0 "$(cat "$root/api.pid")" 2>/dev/null; }; then
     if curl -s -o /dev/null "http://127.0.0.1:$ours_port/"; then
         echo "port $ours_port is taken by another process (set OURS_PORT)" >&2
@@ -65,6 +73,7 @@ if ! { [ -f "$root/api.pid" ] && kill -0 "$(cat "$root/api.pid")" 2>/dev/null; }
     ./target/release/api --database-url "$url" --bind "127.0.0.1:$ours_port" --log-level warn \
         >"$root/api.log" 2>&1 &
     echo $! >"$root/api.pid"
+    echo "$url $ours_port" >"$root/api.target"
 fi
 for _ in $(seq 1 60); do
     curl -fsS -o /dev/null "http://127.0.0.1:$ours_port/readyz" 2>/dev/null && break

@@ -46,8 +46,13 @@ up() {
     node=$(node_bin)
     cp "$here/graphile.config.mjs" "$app/graphile.config.mjs"
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-        echo "postgraphile already running (pid $(cat "$pidfile"))" >&2
-        return
+        # Reused only while it serves the same database on the same port.
+        if [ "$(cat "$pidfile.target" 2>/dev/null)" = "$url $port" ]; then
+            echo "postgraphile already running (pid $(cat "$pidfile"))" >&2
+            return
+        fi
+        echo "postgraphile (pid $(cat "$pidfile")) serves another database or port: restarting it" >&2
+        down
     fi
     if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
         echo "port $port is taken by another process" >&2
@@ -59,6 +64,7 @@ up() {
         DATABASE_URL=$url PORT=$port NODE_ENV=production GRAPHILE_ENV=production \
             nohup "$node" node_modules/.bin/postgraphile -C graphile.config.mjs >"$log" 2>&1 &
         echo $! >"$pidfile"
+        echo "$url $port" >"$pidfile.target"
     )
     for _ in $(seq 1 120); do
         if curl -fsS -o /dev/null -H 'content-type: application/json' \
@@ -80,7 +86,7 @@ down() {
         kill "$pid"
         for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     fi
-    rm -f "$pidfile"
+    rm -f "$pidfile" "$pidfile.target"
 }
 
 case ${1:-} in
