@@ -187,13 +187,13 @@ pub enum StartupError {
     LogFilter { filter: String, reason: String },
     #[error("cannot set up logging: {0}")]
     Telemetry(String),
-    #[error("cannot connect to the database at {url}: {source}")]
+    #[error("cannot connect to the database at {url}")]
     Connect { url: String, source: DbErr },
     #[error("cannot apply the database migrations: {0}")]
     Migrate(DbErr),
-    #[error("cannot load the listings: {0}")]
+    #[error("cannot load the listings")]
     Ingest(#[from] ingest::IngestError),
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Bind {
         address: SocketAddr,
         source: std::io::Error,

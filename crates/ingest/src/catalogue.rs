@@ -89,7 +89,7 @@ impl fmt::Display for EntryKind {
 /// Why a catalogue could not be loaded. Every message starts with the catalogue's path.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
-    #[error("{}: cannot read catalogue: {source}", path.display())]
+    #[error("{}: cannot read catalogue", path.display())]
     Read {
         path: PathBuf,
         #[source]

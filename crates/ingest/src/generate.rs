@@ -202,16 +202,16 @@ pub enum GenerateError {
     NoReleasesPerFile,
     #[error("{files} files are too many to write; allow more releases per file")]
     TooManyFiles { files: u64 },
-    #[error("cannot create {}: {source}", path.display())]
+    #[error("cannot create {}", path.display())]
     CreateDir { path: PathBuf, source: io::Error },
-    #[error("cannot read the folder {}: {source}", path.display())]
+    #[error("cannot read the folder {}", path.display())]
     ReadDir { path: PathBuf, source: io::Error },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write { path: PathBuf, source: io::Error },
-    #[error("cannot remove the stale listing {}: {source}", path.display())]
+    #[error("cannot remove the stale listing {}", path.display())]
     RemoveStale { path: PathBuf, source: io::Error },
     /// The embedded seed listings do not parse (a build problem, not a user error).
-    #[error("embedded vocabulary: {0}")]
+    #[error("embedded vocabulary")]
     Vocabulary(#[from] ParseError),
     #[error("embedded catalogue: {0}")]
     Catalogue(#[from] CatalogueError),

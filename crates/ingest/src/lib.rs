@@ -29,7 +29,7 @@ pub const DEFAULT_LISTINGS: &str = "seeds";
 /// Anything that stops a run. Every variant names the file (and line, where there is one).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -45,7 +45,7 @@ pub enum IngestError {
     Parse(#[from] parse::ParseError),
     #[error(transparent)]
     Catalogue(#[from] catalogue::CatalogueError),
-    #[error("invalid alias in the catalogue: {0}")]
+    #[error("invalid alias in the catalogue")]
     Tagger(#[from] tag::TagError),
     #[error(transparent)]
     Load(#[from] load::LoadError),

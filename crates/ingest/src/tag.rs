@@ -35,7 +35,7 @@ pub enum TagError {
         slug: String,
         field: String,
     },
-    #[error("cannot compile the catalogue's aliases: {0}")]
+    #[error("cannot compile the catalogue's aliases")]
     Compile(#[from] regex::Error),
 }
 
