@@ -1,5 +1,6 @@
 //! `ReleaseFilter`: checks the filter a client sent, resolves its slugs to ids (one query per
-//! kind), and turns it into SQL conditions on `release` that work on PostgreSQL and SQLite.
+//! kind), and turns it into SQL that works on PostgreSQL and SQLite: conditions on `release`,
+//! joined to one programme's or office's rows when every release listed must carry it.
 
 use async_graphql::InputObject;
 use chrono::{Datelike, NaiveDate};
