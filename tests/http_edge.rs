@@ -1,17 +1,26 @@
 //! The GraphQL endpoint's HTTP behaviour as clients meet it: media types and status codes,
 //! caching of GET queries, automatic persisted queries, cost reports, CORS, compression, the
-//! configurable limits, and the request deadline.
+//! configurable limits, the request deadline, and the response cache.
 
+#![allow(
+    clippy::expect_used,
+    reason = "in tests a failed expectation is a failure, reported with its message"
+)]
+
+use std::time::Duration;
+
+use api::response_cache::ResponseCache;
 use api::{AppState, Limits};
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with_state};
-use integration_tests::{Backend, TestDatabase, seeds_dir};
+use integration_tests::{Backend, TestDatabase, record_statements, seeds_dir};
 use reqwest::header::{
     ACCEPT, ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH,
 };
 use reqwest::{Response, StatusCode};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const SEED_RELEASES: u64 = 40;
@@ -405,7 +414,7 @@ async fn a_request_past_its_deadline_is_stopped() {
 async fn a_statement_past_statement_timeout_is_reported_as_a_timeout() {
     let database = TestDatabase::new(Backend::Postgres).await;
     let settings = ingest::database::PoolSettings {
-        statement_timeout: Some(std::time::Duration::from_millis(50)),
+        statement_timeout: Some(Duration::from_millis(50)),
         ..ingest::database::PoolSettings::default()
     };
     let db = ingest::database::connect_with(&database.url, &settings)
@@ -415,4 +424,173 @@ async fn a_statement_past_statement_timeout_is_reported_as_a_timeout() {
         panic!("statement_timeout did not stop a 2 s statement");
     };
     assert_eq!(api::ApiError::Database(error).code(), "TIMEOUT");
+}
+
+/// Waits for the cache's change listener, which connects in the background.
+async fn until_listening(cache: &ResponseCache) {
+    for _ in 0..200 {
+        if cache.is_listening() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the response cache never started listening for archive changes");
+}
+
+/// How many lookups `/metrics` counts with `result` (hit, miss, bypass).
+async fn cache_lookups(app: &TestApp, result: &str) -> u64 {
+    let text = app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("GET /metrics: {e}"));
+    let prefix = format!("pressroom_response_cache_lookups_total{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |count| {
+            count
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("a count, not {count:?}: {e}"))
+        })
+}
+
+/// Asks `query` until the newest release's title is `title`, for at most five seconds.
+async fn until_newest_title(app: &TestApp, query: &Value, title: &str) {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        last = json_of(post(app, GRAPHQL_RESPONSE, query.clone()).await).await;
+        if last["data"]["releases"]["nodes"][0]["title"] == title {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the newest release is still not {title:?} after 5 s: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_queries_are_answered_from_memory_until_the_archive_changes() {
+    let database = TestDatabase::postgres().await;
+    let mut db = database.connect().await;
+    load_listings(&db, &[seeds_dir()]).await;
+    let statements = record_statements(&mut db);
+    let cache = ResponseCache::follow(&db, 1 << 20).expect("a cache over PostgreSQL");
+    until_listening(&cache).await;
+    let app =
+        spawn_app_with_state(AppState::new(db).with_response_cache(Some(cache.clone()))).await;
+    let writer = database.connect().await;
+    let ran = || std::mem::take(&mut *statements.lock().expect("statement log"));
+
+    let query = json!({ "query": "{ releases(first: 3) { totalCount nodes { id title programmes { slug } } } }" });
+    let first = json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
+    assert!(!ran().is_empty(), "the first request reads the database");
+    let again = json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
+    assert_eq!(again, first, "the repeated request gets the same answer");
+    assert_eq!(ran(), Vec::<String>::new(), "and reads nothing");
+    assert_eq!(cache_lookups(&app, "hit").await, 1);
+
+    // The other media type is another answer, computed once.
+    let as_json = json_of(post(&app, "application/json", query.clone()).await).await;
+    assert_eq!(as_json, first);
+    assert!(!ran().is_empty(), "a new media type runs the query");
+
+    // GET answers are kept with their validator.
+    let get_query = "{ releases(first: 1) { nodes { title } } }";
+    let get = app.graphql_get(get_query, json!({})).await;
+    let etag = header(&get, ETAG).to_owned();
+    assert!(!etag.is_empty());
+    ran();
+    let get = app.graphql_get(get_query, json!({})).await;
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(header(&get, ETAG), etag, "the same validator");
+    assert_eq!(ran(), Vec::<String>::new(), "a repeated GET reads nothing");
+
+    // Answers with errors are not kept.
+    let hits = cache_lookups(&app, "hit").await;
+    let refused = json!({ "query": "{ releases(first: 1000000) { totalCount } }" });
+    for _ in 0..2 {
+        let body = json_of(post(&app, GRAPHQL_RESPONSE, refused.clone()).await).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+    }
+    assert_eq!(
+        cache_lookups(&app, "hit").await,
+        hits,
+        "an error is never a hit"
+    );
+
+    // A write anywhere in the archive, committed by another connection, reaches the next answer.
+    let id = first["data"]["releases"]["nodes"][0]["id"].clone();
+    let newest = writer
+        .query_one_raw(Statement::from_string(
+            writer.get_database_backend(),
+            "SELECT id FROM release ORDER BY published_on DESC, id DESC LIMIT 1",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<Uuid>("", "id").ok())
+        .expect("the newest release");
+    let retitle = |title: &str| {
+        Statement::from_sql_and_values(
+            writer.get_database_backend(),
+            "UPDATE release SET title = $1 WHERE id = $2",
+            [title.into(), newest.into()],
+        )
+    };
+    writer
+        .execute_raw(retitle("Retitled while cached"))
+        .await
+        .unwrap_or_else(|e| panic!("UPDATE: {e}"));
+    until_newest_title(&app, &query, "Retitled while cached").await;
+    let changed = json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
+    assert_eq!(changed["data"]["releases"]["nodes"][0]["id"], id);
+
+    // A listener that loses its connection stops the cache until it is back, and a change made
+    // in between is not hidden by an answer kept from before.
+    let terminated = writer
+        .query_one_raw(Statement::from_string(
+            writer.get_database_backend(),
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "n").ok());
+    assert_eq!(terminated, Some(1), "one listener connection");
+    writer
+        .execute_raw(retitle("Retitled while the listener was down"))
+        .await
+        .unwrap_or_else(|e| panic!("UPDATE: {e}"));
+    until_newest_title(&app, &query, "Retitled while the listener was down").await;
+    until_listening(&cache).await;
+    json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
+    ran();
+    let cached = json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
+    assert_eq!(
+        cached["data"]["releases"]["nodes"][0]["title"],
+        "Retitled while the listener was down"
+    );
+    assert_eq!(
+        ran(),
+        Vec::<String>::new(),
+        "answers are kept again once it is back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_serves_without_a_response_cache() {
+    let database = TestDatabase::sqlite().await;
+    let db = database.connect().await;
+    assert!(
+        ResponseCache::follow(&db, 1 << 20).is_none(),
+        "SQLite cannot say when the archive changes"
+    );
+    let postgres = TestDatabase::postgres().await;
+    let db = postgres.connect().await;
+    assert!(
+        ResponseCache::follow(&db, 0).is_none(),
+        "a capacity of 0 turns it off"
+    );
 }

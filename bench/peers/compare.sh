@@ -8,13 +8,16 @@
 # prepared) and prints a markdown table, followed by the api's memory (VmRSS) idle and under
 # the Q1 load. Environment: RUNS (3), RUN_SECONDS (5), CONNECTIONS (32), OURS_PORT (8042),
 # POSTGRAPHILE_PORT (5688), PEERS_ROOT (/tmp/pressroom-peers), KEEP=1 to leave the servers and
-# the cluster running afterwards (a cluster that was already running is always left running).
+# the cluster running afterwards (a cluster that was already running is always left running),
+# RESPONSE_CACHE_MIB (0: the api runs every request; wrk repeats one request, so with the
+# response cache on, e.g. 64, every request after the first is a cache hit).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 releases=${1:-100000}
 root=${PEERS_ROOT:-/tmp/pressroom-peers}
 ours_port=${OURS_PORT:-8042}
+cache_mib=${RESPONSE_CACHE_MIB:-0}
 postgraphile_port=${POSTGRAPHILE_PORT:-5688}
 corpus=$root/corpus/$releases
 database=archive_$releases
@@ -59,8 +62,8 @@ fi
 
 # A running api is reused only while it serves this database on this port.
 if [ -f "$root/api.pid" ] && kill -0 "$(cat "$root/api.pid")" 2>/dev/null &&
-    [ "$(cat "$root/api.target" 2>/dev/null)" != "$url $ours_port" ]; then
-    echo "the running api serves another database or port: restarting it" >&2
+    [ "$(cat "$root/api.target" 2>/dev/null)" != "$url $ours_port $cache_mib" ]; then
+    echo "the running api serves another database, port or cache size: restarting it" >&2
     kill "$(cat "$root/api.pid")"
     while kill -0 "$(cat "$root/api.pid")" 2>/dev/null; do sleep 0.2; done
     rm -f "$root/api.pid"
@@ -71,9 +74,9 @@ if ! { [ -f "$root/api.pid" ] && kill -0 "$(cat "$root/api.pid")" 2>/dev/null; }
         exit 1
     fi
     ./target/release/api --database-url "$url" --bind "127.0.0.1:$ours_port" --log-level warn \
-        >"$root/api.log" 2>&1 &
+        --response-cache-mib "$cache_mib" >"$root/api.log" 2>&1 &
     echo $! >"$root/api.pid"
-    echo "$url $ours_port" >"$root/api.target"
+    echo "$url $ours_port $cache_mib" >"$root/api.target"
 fi
 for _ in $(seq 1 60); do
     curl -fsS -o /dev/null "http://127.0.0.1:$ours_port/readyz" 2>/dev/null && break
@@ -86,5 +89,6 @@ targets=(--db "$url" --ours "http://127.0.0.1:$ours_port/graphql"
     --postgraphile "http://127.0.0.1:$postgraphile_port/graphql" --state "$state")
 bench/peers/compare.py prepare "${targets[@]}"
 bench/peers/compare.py check "${targets[@]}"
+echo "api response cache: ${cache_mib} MiB" >&2
 bench/peers/compare.py run "${targets[@]}" --runs "${RUNS:-3}" --seconds "${RUN_SECONDS:-5}" \
     --connections "${CONNECTIONS:-32}" --api-pid "$(cat "$root/api.pid")"

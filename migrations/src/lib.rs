@@ -7,6 +7,9 @@ mod m20261123_000001_create_archive;
 mod m20261124_000001_release_search;
 mod m20261124_000002_release_counts;
 mod m20261125_000001_read_only_role;
+mod m20261202_000001_archive_changed_notify;
+
+pub use m20261202_000001_archive_changed_notify::CHANNEL as ARCHIVE_CHANGED_CHANNEL;
 
 /// Applies the archive's migrations in order.
 #[derive(Debug)]
@@ -20,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_release_search::Migration),
             Box::new(m20261124_000002_release_counts::Migration),
             Box::new(m20261125_000001_read_only_role::Migration),
+            Box::new(m20261202_000001_archive_changed_notify::Migration),
         ]
     }
 }

@@ -82,6 +82,12 @@ pub struct Config {
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// Memory for answers kept until the archive changes, in MiB; 0 turns the cache off. A
+    /// query asked again, byte for byte, is answered from memory. PostgreSQL only: it tells the
+    /// server when data changes (the `archive_changed` notification); SQLite cannot.
+    #[arg(long, env = "RESPONSE_CACHE_MIB", default_value_t = 64)]
+    pub response_cache_mib: u64,
+
     #[command(flatten)]
     pub limits: Limits,
 

@@ -1,7 +1,8 @@
 //! The GraphQL endpoint's HTTP edge, per the GraphQL-over-HTTP specification: reads a request
 //! from a bounded POST body (batches capped) or a GET query string, negotiates the response
 //! media type, answers request errors with 4xx where the media type allows, enforces the
-//! deadline, and makes successful GET queries cacheable (`ETag`, `304 Not Modified`).
+//! deadline, and makes successful GET queries cacheable (`ETag`, `304 Not Modified`). Answers
+//! without errors are kept in the response cache, when there is one, until the archive changes.
 
 use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -12,12 +13,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::entity_tag::{entity_tag, if_none_match};
 use crate::error::{
     BAD_USER_INPUT, BATCH_TOO_LARGE, DOCUMENT_TOO_LARGE, PAYLOAD_TOO_LARGE, TIMEOUT,
 };
+use crate::metrics::CacheLookup;
 use crate::request_log::{GraphqlOutcome, operation_name};
+use crate::response_cache::{CacheKey, CachedAnswer, ResponseCache, Ticket};
 use crate::routes::playground;
 use crate::schema::guard::COST_EXTENSION;
 use crate::schema::loaders::with_request_loaders;
@@ -42,11 +46,60 @@ enum MediaType {
 }
 
 impl MediaType {
-    fn content_type(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
+    fn as_str(self) -> &'static str {
+        match self {
             MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
             MediaType::Json => "application/json; charset=utf-8",
-        })
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(self.as_str())
+    }
+}
+
+/// A request's place in the response cache: where its answer goes once computed.
+struct CacheSlot {
+    cache: ResponseCache,
+    key: CacheKey,
+    ticket: Ticket,
+}
+
+/// The cached answer to `key`, or, on a miss, where to keep the answer (`None` when the
+/// server has no cache or it is not storing).
+fn look_up(state: &AppState, key: CacheKey) -> Result<Arc<CachedAnswer>, Option<CacheSlot>> {
+    let Some(cache) = &state.response_cache else {
+        return Err(None);
+    };
+    if let Some(answer) = cache.get(&key) {
+        state.metrics.record_cache_lookup(CacheLookup::Hit);
+        return Ok(answer);
+    }
+    let Some(ticket) = cache.ticket() else {
+        state.metrics.record_cache_lookup(CacheLookup::Bypass);
+        return Err(None);
+    };
+    state.metrics.record_cache_lookup(CacheLookup::Miss);
+    Err(Some(CacheSlot {
+        cache: cache.clone(),
+        key,
+        ticket,
+    }))
+}
+
+impl CacheSlot {
+    /// Keeps the answer of a query that ran without errors.
+    fn keep(self, status: StatusCode, body: &Bytes, operation: Option<&str>, etag: Option<&str>) {
+        self.cache.put(
+            self.ticket,
+            self.key,
+            CachedAnswer {
+                status,
+                body: body.clone(),
+                operation: operation.map(str::to_owned),
+                etag: etag.map(str::to_owned),
+            },
+        );
     }
 }
 
@@ -68,11 +121,31 @@ pub async fn graphql_post(
         Ok(bytes) => bytes,
         Err(refusal) => return refusal.into_response(media),
     };
+    let report_cost = wants_cost(&headers);
+    // Looked up before the body is even parsed; batches are never kept.
+    let is_batch = bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[');
+    let key = CacheKey {
+        request: bytes.clone(),
+        get: false,
+        media: media.as_str(),
+        report_cost,
+    };
+    let slot = if is_batch {
+        None
+    } else {
+        match look_up(&state, key) {
+            Ok(answer) => {
+                let mut response = json_response(answer.status, media, answer.body.clone());
+                GraphqlOutcome::ok(answer.operation.as_deref()).attach(&mut response);
+                return response;
+            }
+            Err(slot) => slot,
+        }
+    };
     let batch = match read_batch(&bytes, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(refusal) => return refusal.into_response(media),
     };
-    let report_cost = wants_cost(&headers);
     match batch {
         BatchRequest::Single(mut request) => {
             if let Err(refusal) = check_document(&request, &state) {
@@ -82,8 +155,13 @@ pub async fn graphql_post(
             match execute(&state, BatchRequest::Single(request)).await {
                 Ok(BatchResponse::Single(response)) => {
                     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
+                    let succeeded = response.is_ok();
                     let (status, body) = graphql_body(media, response, report_cost);
-                    let mut response = json_response(status, media, body.to_string());
+                    let body = Bytes::from(body.to_string());
+                    if let Some(slot) = slot.filter(|_| succeeded && status == StatusCode::OK) {
+                        slot.keep(status, &body, operation.as_deref(), None);
+                    }
+                    let mut response = json_response(status, media, body);
                     outcome.attach(&mut response);
                     response
                 }
@@ -118,8 +196,11 @@ pub async fn graphql_post(
                         .into_iter()
                         .map(|response| graphql_body(media, response, report_cost).1)
                         .collect();
-                    let mut response =
-                        json_response(StatusCode::OK, media, Value::Array(bodies).to_string());
+                    let mut response = json_response(
+                        StatusCode::OK,
+                        media,
+                        Value::Array(bodies).to_string().into(),
+                    );
                     for outcome in outcomes {
                         outcome.attach(&mut response);
                     }
@@ -145,6 +226,26 @@ pub async fn graphql_get(
     let media = match negotiate(&headers) {
         Ok(media) => media,
         Err(refusal) => return refusal.into_response(MediaType::Json),
+    };
+    let key = CacheKey {
+        request: Bytes::from(query_string.clone()),
+        get: true,
+        media: media.as_str(),
+        report_cost: wants_cost(&headers),
+    };
+    let slot = match look_up(&state, key) {
+        Ok(answer) => {
+            let outcome = GraphqlOutcome::ok(answer.operation.as_deref());
+            return get_response(
+                &headers,
+                media,
+                answer.status,
+                answer.body.clone(),
+                answer.etag.clone(),
+                outcome,
+            );
+        }
+        Err(slot) => slot,
     };
     let mut request = match parse_query_string(&query_string) {
         Ok(request) => request,
@@ -191,13 +292,29 @@ pub async fn graphql_get(
     let cacheable = response.is_ok();
     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
     let (status, body) = graphql_body(media, response, wants_cost(&headers));
-    let body = body.to_string();
+    let body = Bytes::from(body.to_string());
     let cacheable = cacheable && status == StatusCode::OK;
     // The validator is computed over the exact bytes sent, before they move into the response.
-    let etag = cacheable.then(|| entity_tag(body.as_bytes()));
+    let etag = cacheable.then(|| entity_tag(&body));
+    if let Some(slot) = slot.filter(|_| cacheable) {
+        slot.keep(status, &body, operation.as_deref(), etag.as_deref());
+    }
+    get_response(&headers, media, status, body, etag, outcome)
+}
+
+/// A GET answer: with a validator (`ETag`, and `304` when the client has it) and a lifetime
+/// when it may be reused, `no-store` otherwise.
+fn get_response(
+    headers: &HeaderMap,
+    media: MediaType,
+    status: StatusCode,
+    body: Bytes,
+    etag: Option<String>,
+    outcome: GraphqlOutcome,
+) -> Response {
     let mut response = json_response(status, media, body);
     if let Some(etag) = etag {
-        if if_none_match(&headers, &etag) {
+        if if_none_match(headers, &etag) {
             response = StatusCode::NOT_MODIFIED.into_response();
         }
         let headers = response.headers_mut();
@@ -271,7 +388,7 @@ impl Refusal {
         let body = json!({
             "errors": [{ "message": self.message, "extensions": { "code": self.code } }]
         });
-        let mut response = json_response(self.status, media, body.to_string());
+        let mut response = json_response(self.status, media, body.to_string().into());
         GraphqlOutcome::refused(None, self.code).attach(&mut response);
         response
     }
@@ -515,7 +632,7 @@ fn graphql_body(
     (status, body)
 }
 
-fn json_response(status: StatusCode, media: MediaType, body: String) -> Response {
+fn json_response(status: StatusCode, media: MediaType, body: Bytes) -> Response {
     let mut response = (status, body).into_response();
     response
         .headers_mut()

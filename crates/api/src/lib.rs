@@ -10,6 +10,7 @@ pub mod graphql_http;
 pub mod limits;
 pub mod metrics;
 pub mod request_log;
+pub mod response_cache;
 pub mod routes;
 pub mod schema;
 pub mod startup;

@@ -13,8 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use model::entity::{ingest_run, release_day_count};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -69,6 +69,33 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    result: CacheLookup,
+}
+
+/// What a look in the response cache found.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum CacheLookup {
+    /// Answered from the cache.
+    Hit,
+    /// Not there: the request ran, and its answer may be kept.
+    Miss,
+    /// The cache was not storing (its change listener was down): the request ran.
+    Bypass,
+}
+
+impl EncodeLabelValue for CacheLookup {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        let value = match self {
+            CacheLookup::Hit => "hit",
+            CacheLookup::Miss => "miss",
+            CacheLookup::Bypass => "bypass",
+        };
+        EncodeLabelValue::encode(&value, encoder)
+    }
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -88,6 +115,7 @@ struct Inner {
     graphql_duration: HistogramFamily<GraphqlLabels>,
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<RouteLabels>,
+    cache_lookups: Family<CacheLabels, Counter>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -133,6 +161,12 @@ impl Metrics {
             Unit::Seconds,
             http_duration.clone(),
         );
+        let cache_lookups = Family::<CacheLabels, Counter>::default();
+        registry.register(
+            "response_cache_lookups",
+            "GraphQL requests looked up in the response cache, by result (hit, miss, or bypass while the cache cannot follow archive changes)",
+            cache_lookups.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -140,6 +174,7 @@ impl Metrics {
                 graphql_duration,
                 http_requests,
                 http_duration,
+                cache_lookups,
                 operation_names: Mutex::new(HashSet::new()),
             }),
         }
@@ -162,6 +197,14 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(seconds);
+    }
+
+    /// Counts one look in the response cache.
+    pub fn record_cache_lookup(&self, result: CacheLookup) {
+        self.inner
+            .cache_lookups
+            .get_or_create(&CacheLabels { result })
+            .inc();
     }
 
     /// Counts one GraphQL operation. `operation` should already be a valid name or `None`;

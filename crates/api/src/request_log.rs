@@ -60,6 +60,14 @@ impl GraphqlOutcome {
         }
     }
 
+    /// The outcome of an operation named `operation` answered without errors.
+    pub fn ok(operation: Option<&str>) -> GraphqlOutcome {
+        GraphqlOutcome {
+            operation: operation.map(str::to_owned),
+            outcome: OK.to_owned(),
+        }
+    }
+
     /// The outcome of a request refused before execution with the error code `code`
     /// (e.g. `QUERY_TOO_COMPLEX`, `PAYLOAD_TOO_LARGE`).
     pub fn refused(operation: Option<&str>, code: &str) -> GraphqlOutcome {

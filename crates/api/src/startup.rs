@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::error::StartupError;
+use crate::response_cache::ResponseCache;
 use crate::routes::{GRAPHQL_PATH, router};
 use crate::state::AppState;
 
@@ -50,8 +51,16 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let address = listener.local_addr().map_err(StartupError::Serve)?;
     println!("Explorer:           http://{address}/");
     println!("GraphQL playground: http://{address}{GRAPHQL_PATH}");
-    let state =
-        AppState::with_limits(db, config.limits.clone()).with_cors_origins(&config.cors_origins)?;
+    let capacity = config.response_cache_mib.saturating_mul(1024 * 1024);
+    let cache = ResponseCache::follow(&db, capacity);
+    if cache.is_none() && capacity > 0 {
+        tracing::info!(
+            "response cache off: only PostgreSQL notifies the server of changes to the archive"
+        );
+    }
+    let state = AppState::with_limits(db, config.limits.clone())
+        .with_cors_origins(&config.cors_origins)?
+        .with_response_cache(cache);
     serve(listener, state, shutdown_signal()).await
 }
 

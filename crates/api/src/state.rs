@@ -11,6 +11,7 @@ use crate::error::StartupError;
 
 use crate::limits::Limits;
 use crate::metrics::Metrics;
+use crate::response_cache::ResponseCache;
 use crate::schema::{ArchiveSchema, build_schema};
 
 /// Shared by all handlers; cloning is cheap (every part is reference-counted).
@@ -23,6 +24,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Origins allowed to call the API from a browser; empty: same-origin only.
     pub cors_origins: Arc<[HeaderValue]>,
+    /// Answers kept until the archive changes; `None`: every request runs.
+    pub response_cache: Option<ResponseCache>,
 }
 
 impl AppState {
@@ -38,7 +41,14 @@ impl AppState {
             limits: Arc::new(limits),
             metrics: Metrics::new(),
             cors_origins: Arc::from([]),
+            response_cache: None,
         }
+    }
+
+    /// Keeps answers in `cache` (see `ResponseCache::follow`).
+    pub fn with_response_cache(mut self, cache: Option<ResponseCache>) -> AppState {
+        self.response_cache = cache;
+        self
     }
 
     /// Allows browsers on `origins` (`scheme://host[:port]`) to call the API.
