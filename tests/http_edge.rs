@@ -594,3 +594,34 @@ async fn sqlite_serves_without_a_response_cache() {
         "a capacity of 0 turns it off"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_fields_come_in_the_order_the_query_asks_for_them() {
+    let (_database, app) = seeded_app_with(Limits::default(), &[]).await;
+    // Alphabetical order would be the reverse at both levels.
+    let query = json!({ "query": "{ releases(first: 1) { totalCount nodes { title slug } } }" });
+    let batch = json!([query.clone(), query.clone()]);
+    for (accept, body) in [
+        (GRAPHQL_RESPONSE, &query),
+        ("application/json", &query),
+        (GRAPHQL_RESPONSE, &batch),
+    ] {
+        let text = post(&app, accept, body.clone())
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("a body: {e}"));
+        let at = |key: &str| {
+            text.find(&format!("\"{key}\""))
+                .unwrap_or_else(|| panic!("{key} in {text}"))
+        };
+        assert!(at("totalCount") < at("nodes"), "{accept}: {text}");
+        assert!(at("title") < at("slug"), "{accept}: {text}");
+        if body.is_array() {
+            let answers: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("a JSON array, not {text}: {e}"));
+            assert_eq!(answers.as_array().map(Vec::len), Some(2), "{text}");
+            assert_eq!(answers[0], answers[1]);
+        }
+    }
+}

@@ -156,8 +156,7 @@ pub async fn graphql_post(
                 Ok(BatchResponse::Single(response)) => {
                     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
                     let succeeded = response.is_ok();
-                    let (status, body) = graphql_body(media, response, report_cost);
-                    let body = Bytes::from(body.to_string());
+                    let (status, body) = graphql_bytes(media, response, report_cost);
                     if let Some(slot) = slot.filter(|_| succeeded && status == StatusCode::OK) {
                         slot.keep(status, &body, operation.as_deref(), None);
                     }
@@ -192,15 +191,16 @@ pub async fn graphql_post(
                             GraphqlOutcome::from_response(response, operation.as_deref())
                         })
                         .collect();
-                    let bodies: Vec<Value> = responses
-                        .into_iter()
-                        .map(|response| graphql_body(media, response, report_cost).1)
-                        .collect();
-                    let mut response = json_response(
-                        StatusCode::OK,
-                        media,
-                        Value::Array(bodies).to_string().into(),
-                    );
+                    // A JSON array of the serialised responses, each with its fields in order.
+                    let mut body = vec![b'['];
+                    for (index, response) in responses.into_iter().enumerate() {
+                        if index > 0 {
+                            body.push(b',');
+                        }
+                        body.extend_from_slice(&graphql_bytes(media, response, report_cost).1);
+                    }
+                    body.push(b']');
+                    let mut response = json_response(StatusCode::OK, media, body.into());
                     for outcome in outcomes {
                         outcome.attach(&mut response);
                     }
@@ -291,8 +291,7 @@ pub async fn graphql_get(
     };
     let cacheable = response.is_ok();
     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
-    let (status, body) = graphql_body(media, response, wants_cost(&headers));
-    let body = Bytes::from(body.to_string());
+    let (status, body) = graphql_bytes(media, response, wants_cost(&headers));
     let cacheable = cacheable && status == StatusCode::OK;
     // The validator is computed over the exact bytes sent, before they move into the response.
     let etag = cacheable.then(|| entity_tag(&body));
@@ -603,9 +602,41 @@ fn check_document(request: &async_graphql::Request, state: &AppState) -> Result<
     Ok(())
 }
 
-/// The status and JSON body for a response the schema produced. A response whose errors all
-/// came before execution (no error has a `path`) is a request error: it has no `data`, and
-/// `application/graphql-response+json` answers it with 400.
+/// Whether `response` is a request error: it has errors, all from before execution (none has
+/// a `path`), and no `data`.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
+/// `graphql_body`, serialised. An executed response is written straight to bytes, without the
+/// intermediate JSON tree that `graphql_body` builds to drop `data`.
+fn graphql_bytes(
+    media: MediaType,
+    mut response: async_graphql::Response,
+    report_cost: bool,
+) -> (StatusCode, Bytes) {
+    if is_request_error(&response) {
+        let (status, body) = graphql_body(media, response, report_cost);
+        return (status, body.to_string().into());
+    }
+    if !report_cost {
+        response.extensions.remove(COST_EXTENSION);
+    }
+    match serde_json::to_vec(&response) {
+        Ok(body) => (StatusCode::OK, body.into()),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialise a GraphQL response");
+            let body = json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": crate::error::INTERNAL } }] });
+            (StatusCode::OK, body.to_string().into())
+        }
+    }
+}
+
+/// The status and JSON body for a response the schema produced. A request error (see
+/// `is_request_error`) has no `data`, and `application/graphql-response+json` answers it
+/// with 400.
 fn graphql_body(
     media: MediaType,
     mut response: async_graphql::Response,
@@ -614,9 +645,7 @@ fn graphql_body(
     if !report_cost {
         response.extensions.remove(COST_EXTENSION);
     }
-    let request_error = !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|error| error.path.is_empty());
+    let request_error = is_request_error(&response);
     let mut body = serde_json::to_value(&response).unwrap_or_else(|error| {
         tracing::error!(%error, "cannot serialise a GraphQL response");
         json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": crate::error::INTERNAL } }] })

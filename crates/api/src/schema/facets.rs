@@ -348,9 +348,11 @@ fn months(days: &BTreeMap<NaiveDate, i64>, period: Period) -> Vec<MonthCount> {
         .collect()
 }
 
-/// A kind of tag: the tag table and its columns, and the catalogue table it points to.
+/// One tag dimension of the facets (programmes or offices): the tag table and its columns, the
+/// catalogue table it points to, and where the precomputed counts keep it. (`filter::TagKind`
+/// names the same two kinds for paging, where no typed catalogue model is needed.)
 #[derive(Debug)]
-struct TagKind<Tag: EntityTrait, Target: EntityTrait> {
+struct TagFacet<Tag: EntityTrait, Target: EntityTrait> {
     tags: Tag,
     tag_release: Tag::Column,
     tag_target: Tag::Column,
@@ -368,7 +370,7 @@ struct TagKind<Tag: EntityTrait, Target: EntityTrait> {
     other: fn(&Precomputed) -> Option<i32>,
 }
 
-const PROGRAMMES: TagKind<release_programme::Entity, programme::Entity> = TagKind {
+const PROGRAMMES: TagFacet<release_programme::Entity, programme::Entity> = TagFacet {
     tags: release_programme::Entity,
     tag_release: release_programme::Column::ReleaseId,
     tag_target: release_programme::Column::ProgrammeId,
@@ -382,7 +384,7 @@ const PROGRAMMES: TagKind<release_programme::Entity, programme::Entity> = TagKin
     other: |counts| counts.office,
 };
 
-const OFFICES: TagKind<release_office::Entity, office::Entity> = TagKind {
+const OFFICES: TagFacet<release_office::Entity, office::Entity> = TagFacet {
     tags: release_office::Entity,
     tag_release: release_office::Column::ReleaseId,
     tag_target: release_office::Column::OfficeId,
@@ -413,7 +415,7 @@ const OFFICES: TagKind<release_office::Entity, office::Entity> = TagKind {
 /// The tags are counted before the join, so the catalogue is joined once per bucket.
 async fn tag_counts<Tag, Target>(
     db: &DatabaseConnection,
-    kind: &TagKind<Tag, Target>,
+    kind: &TagFacet<Tag, Target>,
     criteria: &ResolvedFilter,
     backend: DbBackend,
 ) -> Result<Vec<(Target::Model, i64)>, ApiError>
