@@ -89,12 +89,11 @@ fn look_up(state: &AppState, key: CacheKey) -> Result<Arc<CachedAnswer>, Option<
 
 impl CacheSlot {
     /// Keeps the answer of a query that ran without errors.
-    fn keep(self, status: StatusCode, body: &Bytes, operation: Option<&str>, etag: Option<&str>) {
+    fn keep(self, body: &Bytes, operation: Option<&str>, etag: Option<&str>) {
         self.cache.put(
             self.ticket,
             self.key,
             CachedAnswer {
-                status,
                 body: body.clone(),
                 operation: operation.map(str::to_owned),
                 etag: etag.map(str::to_owned),
@@ -135,7 +134,7 @@ pub async fn graphql_post(
     } else {
         match look_up(&state, key) {
             Ok(answer) => {
-                let mut response = json_response(answer.status, media, answer.body.clone());
+                let mut response = json_response(StatusCode::OK, media, answer.body.clone());
                 GraphqlOutcome::ok(answer.operation.as_deref()).attach(&mut response);
                 return response;
             }
@@ -156,9 +155,9 @@ pub async fn graphql_post(
                 Ok(BatchResponse::Single(response)) => {
                     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
                     let succeeded = response.is_ok();
-                    let (status, body) = graphql_bytes(media, response, report_cost);
-                    if let Some(slot) = slot.filter(|_| succeeded && status == StatusCode::OK) {
-                        slot.keep(status, &body, operation.as_deref(), None);
+                    let (status, body) = graphql_body(media, response, report_cost);
+                    if let Some(slot) = slot.filter(|_| succeeded) {
+                        slot.keep(&body, operation.as_deref(), None);
                     }
                     let mut response = json_response(status, media, body);
                     outcome.attach(&mut response);
@@ -197,7 +196,7 @@ pub async fn graphql_post(
                         if index > 0 {
                             body.push(b',');
                         }
-                        body.extend_from_slice(&graphql_bytes(media, response, report_cost).1);
+                        body.extend_from_slice(&graphql_body(media, response, report_cost).1);
                     }
                     body.push(b']');
                     let mut response = json_response(StatusCode::OK, media, body.into());
@@ -239,7 +238,7 @@ pub async fn graphql_get(
             return get_response(
                 &headers,
                 media,
-                answer.status,
+                StatusCode::OK,
                 answer.body.clone(),
                 answer.etag.clone(),
                 outcome,
@@ -291,12 +290,12 @@ pub async fn graphql_get(
     };
     let cacheable = response.is_ok();
     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
-    let (status, body) = graphql_bytes(media, response, wants_cost(&headers));
+    let (status, body) = graphql_body(media, response, wants_cost(&headers));
     let cacheable = cacheable && status == StatusCode::OK;
     // The validator is computed over the exact bytes sent, before they move into the response.
     let etag = cacheable.then(|| entity_tag(&body));
     if let Some(slot) = slot.filter(|_| cacheable) {
-        slot.keep(status, &body, operation.as_deref(), etag.as_deref());
+        slot.keep(&body, operation.as_deref(), etag.as_deref());
     }
     get_response(&headers, media, status, body, etag, outcome)
 }
@@ -602,63 +601,43 @@ fn check_document(request: &async_graphql::Request, state: &AppState) -> Result<
     Ok(())
 }
 
-/// Whether `response` is a request error: it has errors, all from before execution (none has
-/// a `path`), and no `data`.
-fn is_request_error(response: &async_graphql::Response) -> bool {
-    !response.errors.is_empty()
-        && response.data == async_graphql::Value::Null
-        && response.errors.iter().all(|error| error.path.is_empty())
-}
-
-/// `graphql_body`, serialised. An executed response is written straight to bytes, without the
-/// intermediate JSON tree that `graphql_body` builds to drop `data`.
-fn graphql_bytes(
-    media: MediaType,
-    mut response: async_graphql::Response,
-    report_cost: bool,
-) -> (StatusCode, Bytes) {
-    if is_request_error(&response) {
-        let (status, body) = graphql_body(media, response, report_cost);
-        return (status, body.to_string().into());
-    }
-    if !report_cost {
-        response.extensions.remove(COST_EXTENSION);
-    }
-    match serde_json::to_vec(&response) {
-        Ok(body) => (StatusCode::OK, body.into()),
-        Err(error) => {
-            tracing::error!(%error, "cannot serialise a GraphQL response");
-            let body = json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": crate::error::INTERNAL } }] });
-            (StatusCode::OK, body.to_string().into())
-        }
-    }
-}
-
-/// The status and JSON body for a response the schema produced. A request error (see
-/// `is_request_error`) has no `data`, and `application/graphql-response+json` answers it
-/// with 400.
+/// The status and JSON body for a response the schema produced. A response whose errors all
+/// came before execution (no error has a `path`) is a request error: it has no `data`, and
+/// `application/graphql-response+json` answers it with 400. Any other response is written
+/// straight to bytes, its fields in the order the query selects them.
 fn graphql_body(
     media: MediaType,
     mut response: async_graphql::Response,
     report_cost: bool,
-) -> (StatusCode, Value) {
+) -> (StatusCode, Bytes) {
     if !report_cost {
         response.extensions.remove(COST_EXTENSION);
     }
-    let request_error = is_request_error(&response);
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|error| {
+    let request_error = !response.errors.is_empty()
+        && response.data == async_graphql::Value::Null
+        && response.errors.iter().all(|error| error.path.is_empty());
+    let encoded = if request_error {
+        serde_json::to_value(&response).and_then(|mut body| {
+            if let Value::Object(fields) = &mut body {
+                fields.remove("data");
+            }
+            serde_json::to_vec(&body)
+        })
+    } else {
+        serde_json::to_vec(&response)
+    };
+    let body = encoded.unwrap_or_else(|error| {
         tracing::error!(%error, "cannot serialise a GraphQL response");
         json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": crate::error::INTERNAL } }] })
+            .to_string()
+            .into_bytes()
     });
-    if request_error && let Value::Object(fields) = &mut body {
-        fields.remove("data");
-    }
     let status = if request_error && media == MediaType::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    (status, body)
+    (status, body.into())
 }
 
 fn json_response(status: StatusCode, media: MediaType, body: Bytes) -> Response {

@@ -13,8 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use model::entity::{ingest_run, release_day_count};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -69,13 +69,8 @@ struct RouteLabels {
     route: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CacheLabels {
-    result: CacheLookup,
-}
-
 /// What a look in the response cache found.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheLookup {
     /// Answered from the cache.
     Hit,
@@ -85,14 +80,13 @@ pub enum CacheLookup {
     Bypass,
 }
 
-impl EncodeLabelValue for CacheLookup {
-    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
-        let value = match self {
+impl CacheLookup {
+    fn label(self) -> &'static str {
+        match self {
             CacheLookup::Hit => "hit",
             CacheLookup::Miss => "miss",
             CacheLookup::Bypass => "bypass",
-        };
-        EncodeLabelValue::encode(&value, encoder)
+        }
     }
 }
 
@@ -115,7 +109,7 @@ struct Inner {
     graphql_duration: HistogramFamily<GraphqlLabels>,
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<RouteLabels>,
-    cache_lookups: Family<CacheLabels, Counter>,
+    cache_lookups: Family<[(&'static str, &'static str); 1], Counter>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -161,7 +155,7 @@ impl Metrics {
             Unit::Seconds,
             http_duration.clone(),
         );
-        let cache_lookups = Family::<CacheLabels, Counter>::default();
+        let cache_lookups = Family::<[(&'static str, &'static str); 1], Counter>::default();
         registry.register(
             "response_cache_lookups",
             "GraphQL requests looked up in the response cache, by result (hit, miss, or bypass while the cache cannot follow archive changes)",
@@ -203,7 +197,7 @@ impl Metrics {
     pub fn record_cache_lookup(&self, result: CacheLookup) {
         self.inner
             .cache_lookups
-            .get_or_create(&CacheLabels { result })
+            .get_or_create(&[("result", result.label())])
             .inc();
     }
 

@@ -9,7 +9,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
 use migration::ARCHIVE_CHANGED_CHANNEL;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -34,10 +33,9 @@ pub struct CacheKey {
     pub report_cost: bool,
 }
 
-/// A response worth repeating: a query answered without errors.
+/// A response worth repeating: a query answered without errors (status 200).
 #[derive(Debug)]
 pub struct CachedAnswer {
-    pub status: StatusCode,
     pub body: Bytes,
     pub operation: Option<String>,
     /// The validator of a GET answer, computed once.
