@@ -1,26 +1,27 @@
 //! GraphQL API over the ILO China and Mongolia press-release archive (async-graphql on axum).
 //! `run` is the whole server; `build_schema`, `router` and `serve` let tests assemble the same
 //! app on a database and port of their choosing.
+//!
+//! The folders are the layers, each using only those below it:
+//! - `http/`: the HTTP edge (routes, GraphQL over HTTP, the response cache, static assets, the
+//!   request log) and the state its handlers share;
+//! - `schema/`: the GraphQL types and resolvers, which read through the store;
+//! - `store/`: the read layer, every SQL statement the API runs, knowing nothing of GraphQL;
+//! - `ops/`: configuration, request limits, telemetry and metrics.
+//!
+//! `startup` assembles them; `error` is what a request or startup can fail with.
 
-pub mod assets;
-pub mod config;
-pub mod entity_tag;
 pub mod error;
-pub mod graphql_http;
-pub mod limits;
-pub mod metrics;
-pub mod request_log;
-pub mod response_cache;
-pub mod routes;
+pub mod http;
+pub mod ops;
 pub mod schema;
 pub mod startup;
-pub mod state;
-pub mod telemetry;
+pub mod store;
 
-pub use config::{Cli, Command, Config};
 pub use error::{ApiError, StartupError};
-pub use limits::Limits;
-pub use routes::router;
+pub use http::routes::router;
+pub use http::state::AppState;
+pub use ops::config::{Cli, Command, Config};
+pub use ops::limits::Limits;
 pub use schema::{ArchiveSchema, build_schema, sdl};
 pub use startup::{run, serve, shutdown_signal};
-pub use state::AppState;

@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            api::telemetry::init(&cli.config.log_level, cli.config.log_format)?;
+            api::ops::telemetry::init(&cli.config.log_level, cli.config.log_format)?;
             api::run(cli.config).await.context("the API server failed")
         }
     }

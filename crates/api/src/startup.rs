@@ -7,11 +7,12 @@ use indicatif::ProgressBar;
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
 use crate::error::StartupError;
-use crate::response_cache::ResponseCache;
-use crate::routes::{GRAPHQL_PATH, router};
-use crate::state::AppState;
+use crate::http::graphql_http::GRAPHQL_PATH;
+use crate::http::response_cache::ResponseCache;
+use crate::http::routes::router;
+use crate::http::state::AppState;
+use crate::ops::config::Config;
 
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {

@@ -6,6 +6,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, IntoIden, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait};
 
+use model::TagKind;
 use model::entity::{
     release, release_day_count, release_office, release_pair_day_count, release_programme,
     release_tag_day_count,
@@ -42,7 +43,7 @@ pub async fn refresh_counts(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
     ];
     let mut programmes = Query::select();
     programmes
-        .expr(Expr::val(release_tag_day_count::PROGRAMME))
+        .expr(Expr::val(TagKind::Programme.code()))
         .column(release_programme::Column::ProgrammeId)
         .column(release_programme::Column::PublishedOn)
         .expr(Expr::col(release_programme::Column::ReleaseId).count())
@@ -57,7 +58,7 @@ pub async fn refresh_counts(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
     .await?;
     let mut offices = Query::select();
     offices
-        .expr(Expr::val(release_tag_day_count::OFFICE))
+        .expr(Expr::val(TagKind::Office.code()))
         .column(release_office::Column::OfficeId)
         .column(release_office::Column::PublishedOn)
         .expr(Expr::col(release_office::Column::ReleaseId).count())

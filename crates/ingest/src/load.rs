@@ -17,6 +17,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+use model::TagKind;
 use model::entity::{
     ingest_run, office, programme, programme_office, release, release_office, release_programme,
 };
@@ -70,7 +71,7 @@ pub enum LoadError {
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error("{kind} \"{slug}\" is used by a release but missing from the catalogue")]
-    NotInCatalogue { kind: &'static str, slug: String },
+    NotInCatalogue { kind: TagKind, slug: String },
 }
 
 /// Loads `input` all-or-nothing and records the run in `ingest_run`. Any error, from the
@@ -153,13 +154,12 @@ struct CatalogueIds {
 impl CatalogueIds {
     fn resolve(
         &self,
-        kind: &'static str,
+        kind: TagKind,
         tags: &[Tag],
     ) -> Result<Vec<(i32, Option<String>)>, LoadError> {
-        let ids = if kind == "office" {
-            &self.offices
-        } else {
-            &self.programmes
+        let ids = match kind {
+            TagKind::Programme => &self.programmes,
+            TagKind::Office => &self.offices,
         };
         let mut resolved = tags
             .iter()
@@ -350,8 +350,8 @@ async fn load_chunk(
     for prepared in chunk {
         let desired = Desired {
             prepared,
-            programmes: ids.resolve("programme", &prepared.tags.programmes)?,
-            offices: ids.resolve("office", &prepared.tags.offices)?,
+            programmes: ids.resolve(TagKind::Programme, &prepared.tags.programmes)?,
+            offices: ids.resolve(TagKind::Office, &prepared.tags.offices)?,
         };
         match existing.get(&prepared.id) {
             None => new.push(desired),

@@ -15,7 +15,7 @@ use crate::error::{
     BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, TOO_MANY_ALIASES,
     TOO_MANY_DIRECTIVES,
 };
-use crate::limits::Limits;
+use crate::ops::limits::Limits;
 
 /// Key of the cost report in the response's extensions.
 pub const COST_EXTENSION: &str = "cost";

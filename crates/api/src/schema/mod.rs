@@ -8,7 +8,7 @@ use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema, SchemaBui
 use sea_orm::DatabaseConnection;
 
 use crate::error::ApiError;
-use crate::limits::Limits;
+use crate::ops::limits::Limits;
 
 pub mod connection;
 pub mod date;

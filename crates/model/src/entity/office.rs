@@ -16,10 +16,6 @@ pub struct Model {
     pub city: Option<String>,
     /// JSON array of country names.
     pub countries: Json,
-    #[sea_orm(has_many, via = "release_office")]
-    pub releases: HasMany<super::release::Entity>,
-    #[sea_orm(has_many, via = "programme_office")]
-    pub programmes: HasMany<super::programme::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -13,10 +13,6 @@ pub struct Model {
     pub name: String,
     pub acronym: Option<String>,
     pub description: Option<String>,
-    #[sea_orm(has_many, via = "release_programme")]
-    pub releases: HasMany<super::release::Entity>,
-    #[sea_orm(has_many, via = "programme_office")]
-    pub offices: HasMany<super::office::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

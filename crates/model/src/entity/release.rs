@@ -19,10 +19,6 @@ pub struct Model {
     pub source_line: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
-    #[sea_orm(has_many, via = "release_programme")]
-    pub programmes: HasMany<super::programme::Entity>,
-    #[sea_orm(has_many, via = "release_office")]
-    pub offices: HasMany<super::office::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -3,16 +3,11 @@
 
 use sea_orm::entity::prelude::*;
 
-/// `kind` of a programme's counts; `tag_id` is then a `programme.id`.
-pub const PROGRAMME: i16 = 1;
-/// `kind` of an office's counts; `tag_id` is then an `office.id`.
-pub const OFFICE: i16 = 2;
-
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "release_tag_day_count")]
 pub struct Model {
-    /// [`PROGRAMME`] or [`OFFICE`].
+    /// `TagKind::code`: 1, `tag_id` is a `programme.id`; 2, an `office.id`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub kind: i16,
     #[sea_orm(primary_key, auto_increment = false)]

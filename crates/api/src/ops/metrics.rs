@@ -27,8 +27,6 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use crate::state::AppState;
-
 /// Where Prometheus scrapes.
 pub const METRICS_PATH: &str = "/metrics";
 /// Every metric name starts with this (`pressroom_graphql_requests_total`, …).
@@ -46,7 +44,7 @@ pub const MAX_OPERATION_NAME_LEN: usize = 64;
 /// `pressroom_archive_stats_up 0`: a slow database must not make the scrape itself time out.
 const ARCHIVE_READ_TIMEOUT: Duration = Duration::from_secs(1);
 /// What prometheus-client writes (the OpenMetrics text format, which Prometheus reads natively).
-const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 /// Upper bounds (seconds) of the latency buckets: from a cached lookup to the request timeout.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -253,12 +251,6 @@ impl Metrics {
         }
         text
     }
-}
-
-/// `GET /metrics`.
-pub async fn serve_metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(&state.db).await;
-    (StatusCode::OK, [(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
 }
 
 /// Whether `name` matches GraphQL's `Name` (`[_A-Za-z][_0-9A-Za-z]*`) and is short enough to be

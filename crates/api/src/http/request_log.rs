@@ -12,7 +12,7 @@ use axum::response::Response;
 use tower_http::request_id::RequestId;
 use tracing::Instrument;
 
-use crate::metrics::{ANONYMOUS, METRICS_PATH, Metrics, is_operation_name};
+use crate::ops::metrics::{ANONYMOUS, METRICS_PATH, Metrics, is_operation_name};
 
 /// The header that carries the request id, both ways.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");

@@ -10,22 +10,22 @@ use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use crate::entity_tag::{entity_tag, if_none_match};
 use crate::error::{
     BAD_USER_INPUT, BATCH_TOO_LARGE, DOCUMENT_TOO_LARGE, PAYLOAD_TOO_LARGE, TIMEOUT,
 };
-use crate::metrics::CacheLookup;
-use crate::request_log::{GraphqlOutcome, operation_name};
-use crate::response_cache::{CacheKey, CachedAnswer, ResponseCache, Ticket};
-use crate::routes::playground;
+use crate::http::assets::playground_page;
+use crate::http::entity_tag::{entity_tag, if_none_match};
+use crate::http::request_log::{GraphqlOutcome, operation_name};
+use crate::http::response_cache::{CacheKey, CachedAnswer, ResponseCache, Ticket};
+use crate::http::state::AppState;
+use crate::ops::metrics::CacheLookup;
 use crate::schema::guard::COST_EXTENSION;
 use crate::schema::loaders::with_request_loaders;
-use crate::state::AppState;
 
 /// The GraphQL-over-HTTP media type: status codes follow the outcome of the request.
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -33,6 +33,40 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 /// Request header asking for the query's cost and depth in `extensions.cost`.
 pub const REPORT_COST_HEADER: &str = "x-report-cost";
+
+/// Where the GraphQL endpoint and the playground live.
+pub const GRAPHQL_PATH: &str = "/graphql";
+
+/// What the playground shows on a first visit: releases by programme, ready to run.
+pub const EXAMPLE_QUERY: &str = r#"# Press releases about one programme, newest first. Press ▶ (or Ctrl-Enter) to run.
+# Other programmes: `programmes { slug name }`. Next page: `after: "<endCursor>"`.
+query ReleasesByProgramme {
+  programme(slug: "score") {
+    name
+    releaseCount
+  }
+  releases(filter: { programmes: ["score"] }, first: 5) {
+    totalCount
+    nodes {
+      publishedOn
+      title
+      offices { name }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"#;
+
+/// GraphiQL, opened on `EXAMPLE_QUERY`; its files are embedded and served by `crate::http::assets`,
+/// so the playground needs no internet access.
+static PLAYGROUND: LazyLock<String> =
+    LazyLock::new(|| playground_page(GRAPHQL_PATH, EXAMPLE_QUERY));
+
+/// The playground page, for browsers opening the GraphQL endpoint.
+fn playground() -> Html<&'static str> {
+    Html(PLAYGROUND.as_str())
+}
+
 /// How long a client or cache may reuse the answer to a GET query. The archive only changes
 /// when listings are ingested, so a minute of staleness is harmless; after it, the `ETag`
 /// lets the client revalidate with a `304`.

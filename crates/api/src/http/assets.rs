@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::entity_tag::{entity_tag, if_none_match};
+use crate::http::entity_tag::{entity_tag, if_none_match};
 
 /// GraphiQL's version: the last release with a UMD build. `clients/vendor-playground.sh`
 /// refreshes `assets/playground/` and checks that it fetches this version.

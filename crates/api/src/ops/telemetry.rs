@@ -80,8 +80,8 @@ mod tests {
     use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
     use super::*;
-    use crate::metrics::Metrics;
-    use crate::request_log::{self, GraphqlOutcome};
+    use crate::http::request_log::{self, GraphqlOutcome};
+    use crate::ops::metrics::Metrics;
 
     /// Everything the subscriber writes, shared with the test.
     #[derive(Clone, Default)]

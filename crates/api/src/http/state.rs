@@ -9,9 +9,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::StartupError;
 
-use crate::limits::Limits;
-use crate::metrics::Metrics;
-use crate::response_cache::ResponseCache;
+use crate::http::response_cache::ResponseCache;
+use crate::ops::limits::Limits;
+use crate::ops::metrics::Metrics;
 use crate::schema::{ArchiveSchema, build_schema};
 
 /// Shared by all handlers; cloning is cheap (every part is reference-counted).

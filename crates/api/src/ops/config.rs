@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::limits::Limits;
-use crate::telemetry::LogFormat;
+use crate::ops::limits::Limits;
+use crate::ops::telemetry::LogFormat;
 
 /// Serve the ILO China and Mongolia press-release archive over GraphQL.
 ///

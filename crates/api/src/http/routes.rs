@@ -1,58 +1,34 @@
 //! The HTTP surface: GraphQL over POST (and GET, for queries), the GraphiQL playground, the
 //! printed schema, liveness and readiness probes, and the explorer on `/` (see `assets`).
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{from_fn_with_state, map_request};
-use axum::response::{Html, IntoResponse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::graphql_http::{REPORT_COST_HEADER, graphql_get, graphql_post};
-use crate::metrics::{METRICS_PATH, serve_metrics};
-use crate::request_log;
-use crate::state::AppState;
-
-/// Where the GraphQL endpoint and the playground live.
-pub const GRAPHQL_PATH: &str = "/graphql";
+use crate::http::graphql_http::{GRAPHQL_PATH, REPORT_COST_HEADER, graphql_get, graphql_post};
+use crate::http::request_log;
+use crate::http::state::AppState;
+use crate::ops::metrics::{self, METRICS_PATH};
 
 /// A request still running after this long is answered with 408 and abandoned.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// `/readyz` reports the database unreachable when a ping takes longer than this.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// What the playground shows on a first visit: releases by programme, ready to run.
-pub const EXAMPLE_QUERY: &str = r#"# Press releases about one programme, newest first. Press ▶ (or Ctrl-Enter) to run.
-# Other programmes: `programmes { slug name }`. Next page: `after: "<endCursor>"`.
-query ReleasesByProgramme {
-  programme(slug: "score") {
-    name
-    releaseCount
-  }
-  releases(filter: { programmes: ["score"] }, first: 5) {
-    totalCount
-    nodes {
-      publishedOn
-      title
-      offices { name }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"#;
-
 /// The application's routes over `state`.
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
     let app = Router::new()
-        .merge(crate::assets::router())
+        .merge(crate::http::assets::router())
         .route(GRAPHQL_PATH, get(graphql_get).post(graphql_post))
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(healthz))
@@ -84,11 +60,6 @@ pub fn router(state: AppState) -> Router {
     }
 }
 
-/// GraphiQL, opened on `EXAMPLE_QUERY`; its files are embedded and served by `crate::assets`,
-/// so the playground needs no internet access.
-static PLAYGROUND: LazyLock<String> =
-    LazyLock::new(|| crate::assets::playground_page(GRAPHQL_PATH, EXAMPLE_QUERY));
-
 /// CORS for the configured origins: GET and POST with JSON, and the headers a GraphQL client
 /// sends. Without origins, no CORS headers at all, so browsers keep other sites out.
 fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
@@ -111,9 +82,15 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
     )
 }
 
-/// The playground page, for browsers opening the GraphQL endpoint.
-pub(crate) fn playground() -> Html<&'static str> {
-    Html(PLAYGROUND.as_str())
+/// `GET /metrics`.
+async fn serve_metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics.render(&state.db).await;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        body,
+    )
+        .into_response()
 }
 
 async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,0 +1,10 @@
+//! The HTTP edge: the routes and their layers, GraphQL over HTTP, the response cache, the
+//! explorer's and playground's static files, and one log line per request.
+
+pub mod assets;
+pub mod entity_tag;
+pub mod graphql_http;
+pub mod request_log;
+pub mod response_cache;
+pub mod routes;
+pub mod state;
