@@ -328,5 +328,8 @@ async fn the_playground_loads_nothing_from_other_origins() {
     assert!(!config.contains('<'), "{config}");
     let config: Value = serde_json::from_str(config).expect("the configuration is JSON");
     assert_eq!(config["endpoint"], "/graphql");
-    assert_eq!(config["defaultQuery"], api::routes::EXAMPLE_QUERY);
+    assert_eq!(
+        config["defaultQuery"],
+        api::http::graphql_http::EXAMPLE_QUERY
+    );
 }

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use api::response_cache::ResponseCache;
+use api::http::response_cache::ResponseCache;
 use api::{AppState, Limits};
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with_state};
 use integration_tests::{Backend, TestDatabase, record_statements, seeds_dir};

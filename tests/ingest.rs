@@ -540,14 +540,14 @@ async fn count_tables_sum_to_the_rows(backend: Backend) {
             releases
         );
         assert_eq!(
-            sum(release_tag_day_count::PROGRAMME),
+            sum(model::TagKind::Programme.code()),
             release_programme::Entity::find()
                 .count(&db)
                 .await
                 .unwrap_or_default()
         );
         assert_eq!(
-            sum(release_tag_day_count::OFFICE),
+            sum(model::TagKind::Office.code()),
             release_office::Entity::find()
                 .count(&db)
                 .await

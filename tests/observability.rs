@@ -346,7 +346,7 @@ async fn operation_labels_stay_bounded() {
         .filter(|s| s.name == "pressroom_graphql_requests_total")
         .filter_map(|s| s.labels.get("operation").map(String::as_str))
         .collect();
-    let cap = api::metrics::MAX_OPERATION_NAMES;
+    let cap = api::ops::metrics::MAX_OPERATION_NAMES;
     assert!(
         operations.len() <= cap + 2,
         "{} distinct operation labels, more than {cap} names plus `other` and `anonymous`",

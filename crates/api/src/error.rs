@@ -2,45 +2,88 @@
 //! `extensions.code` and a message that says what to fix), `StartupError` for bringing the
 //! server up.
 
+use std::error::Error as _;
+use std::fmt;
 use std::net::SocketAddr;
 
 use chrono::NaiveDate;
 use sea_orm::DbErr;
 
-use crate::schema::connection::MAX_PAGE_SIZE;
-use crate::schema::related::{MAX_RELATED, MIN_RELATED};
+use model::TagKind;
 
-/// `extensions.code` of errors the client can fix by changing the request.
-pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-/// `extensions.code` of errors the client cannot fix; details are only in the server log.
-pub const INTERNAL: &str = "INTERNAL";
-/// `extensions.code` when the database cannot be reached: retrying later may succeed.
-pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
-/// `extensions.code` when a request ran past its deadline.
-pub const TIMEOUT: &str = "TIMEOUT";
-/// `extensions.code` of a query nested deeper than the limit.
-pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
-/// `extensions.code` of a query costing more than the limit.
-pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
-/// `extensions.code` of a document with more aliases than the limit.
-pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
-/// `extensions.code` of a field with more directives than the limit.
-pub const TOO_MANY_DIRECTIVES: &str = "TOO_MANY_DIRECTIVES";
-/// `extensions.code` of a document longer than the limit.
-pub const DOCUMENT_TOO_LARGE: &str = "DOCUMENT_TOO_LARGE";
-/// `extensions.code` of a batch with more operations than the limit.
-pub const BATCH_TOO_LARGE: &str = "BATCH_TOO_LARGE";
-/// `extensions.code` of a request body larger than the limit (HTTP 413).
-pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
-/// `extensions.code` of a persisted-query hash the server does not know: send the query text.
-pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+use crate::store::StoreError;
+use crate::store::page::{MAX_PAGE_SIZE, PageError};
+use crate::store::related::{MAX_RELATED, MIN_RELATED};
+use crate::store::search::SearchTooLong;
+
+/// The `extensions.code` of every error the API sends: what a client branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The client can fix the request: the message says how.
+    BadUserInput,
+    /// The client cannot fix it; details are only in the server log.
+    Internal,
+    /// The database cannot be reached: retrying later may succeed.
+    ServiceUnavailable,
+    /// The request ran past its deadline.
+    Timeout,
+    /// The query is nested deeper than the limit.
+    QueryTooDeep,
+    /// The query costs more than the limit.
+    QueryTooComplex,
+    /// The document has more aliases than the limit.
+    TooManyAliases,
+    /// A field has more directives than the limit.
+    TooManyDirectives,
+    /// The document is longer than the limit.
+    DocumentTooLarge,
+    /// The batch has more operations than the limit.
+    BatchTooLarge,
+    /// The request body is larger than the limit (HTTP 413).
+    PayloadTooLarge,
+    /// The server does not know the persisted-query hash: send the query text.
+    PersistedQueryNotFound,
+}
+
+impl ErrorCode {
+    /// The code as sent, e.g. `BAD_USER_INPUT`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Internal => "INTERNAL",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::QueryTooDeep => "QUERY_TOO_DEEP",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
+            ErrorCode::TooManyDirectives => "TOO_MANY_DIRECTIVES",
+            ErrorCode::DocumentTooLarge => "DOCUMENT_TOO_LARGE",
+            ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+        }
+    }
+}
+
+/// Compares with the code as sent, e.g. `code == "TIMEOUT"`.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Why a GraphQL request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("unknown {kind} \"{slug}\" in the filter: {hint}")]
     UnknownSlug {
-        kind: &'static str,
+        kind: TagKind,
         slug: String,
         hint: String,
     },
@@ -76,11 +119,11 @@ pub enum ApiError {
         "orderBy RELEVANCE needs a search: add `search` to the filter, or order by NEWEST_FIRST or OLDEST_FIRST"
     )]
     RelevanceWithoutSearch,
-    #[error("the search is {length} characters long: use at most {max}")]
-    SearchTooLong { length: usize, max: usize },
+    #[error(transparent)]
+    SearchTooLong(#[from] SearchTooLong),
     #[error("malformed id: pass the `id` of a Release, Programme or Office exactly as received")]
     MalformedId,
-    #[error("database error: {0}")]
+    #[error("the database failed")]
     Database(#[from] DbErr),
     /// A bug or inconsistent stored data, not something the client did.
     #[error("internal error: {0}")]
@@ -89,15 +132,15 @@ pub enum ApiError {
 
 impl ApiError {
     /// The `extensions.code` clients branch on.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Database(error) => match database_failure(error) {
-                DatabaseFailure::Unreachable => SERVICE_UNAVAILABLE,
-                DatabaseFailure::Cancelled => TIMEOUT,
-                DatabaseFailure::Other => INTERNAL,
+                DatabaseFailure::Unreachable => ErrorCode::ServiceUnavailable,
+                DatabaseFailure::Cancelled => ErrorCode::Timeout,
+                DatabaseFailure::Other => ErrorCode::Internal,
             },
-            ApiError::Internal(_) => INTERNAL,
-            _ => BAD_USER_INPUT,
+            ApiError::Internal(_) => ErrorCode::Internal,
+            _ => ErrorCode::BadUserInput,
         }
     }
 
@@ -105,13 +148,13 @@ impl ApiError {
     /// others may name tables, hosts or data, and the client could not act on them anyway.
     fn client_message(&self) -> String {
         match self.code() {
-            SERVICE_UNAVAILABLE => {
+            ErrorCode::ServiceUnavailable => {
                 "the archive's database is unavailable: try again in a few seconds".to_owned()
             }
-            TIMEOUT => {
+            ErrorCode::Timeout => {
                 "the request took too long and was stopped: ask for less (smaller pages, fewer fields) or try again".to_owned()
             }
-            INTERNAL => {
+            ErrorCode::Internal => {
                 "internal error: the request could not be completed; please try again later"
                     .to_owned()
             }
@@ -164,9 +207,11 @@ impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let code = error.code();
         match code {
-            INTERNAL => tracing::error!(error = %error, "GraphQL request failed"),
-            SERVICE_UNAVAILABLE | TIMEOUT => {
-                tracing::warn!(error = %error, code, "GraphQL request failed");
+            ErrorCode::Internal => {
+                tracing::error!(error = %chain(&error), "GraphQL request failed");
+            }
+            ErrorCode::ServiceUnavailable | ErrorCode::Timeout => {
+                tracing::warn!(error = %chain(&error), code = code.as_str(), "GraphQL request failed");
             }
             _ => {}
         }
@@ -175,9 +220,36 @@ impl From<ApiError> for async_graphql::Error {
         graphql_error
             .extensions
             .get_or_insert_with(Default::default)
-            .set("code", code);
+            .set("code", code.as_str());
         graphql_error
     }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(error) => ApiError::Database(error),
+            StoreError::Page(PageError::CursorFromOtherOrder(argument)) => {
+                ApiError::CursorFromOtherOrder { argument }
+            }
+            StoreError::Page(PageError::RelevanceWithoutSearch) => ApiError::RelevanceWithoutSearch,
+            unsupported @ StoreError::UnsupportedBackend(_) => {
+                ApiError::Internal(unsupported.to_string())
+            }
+        }
+    }
+}
+
+/// `error` and its causes, `: `-separated, for the log.
+fn chain(error: &ApiError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Why the server could not start, or stopped.

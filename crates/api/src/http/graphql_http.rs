@@ -15,9 +15,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use std::sync::{Arc, LazyLock};
 
-use crate::error::{
-    BAD_USER_INPUT, BATCH_TOO_LARGE, DOCUMENT_TOO_LARGE, PAYLOAD_TOO_LARGE, TIMEOUT,
-};
+use crate::error::ErrorCode;
 use crate::http::assets::playground_page;
 use crate::http::entity_tag::{entity_tag, if_none_match};
 use crate::http::request_log::{GraphqlOutcome, operation_name};
@@ -302,7 +300,7 @@ pub async fn graphql_get(
         // A GET may be repeated or prefetched by anything on the way, so it must not change data.
         let mut response = Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
-            code: BAD_USER_INPUT,
+            code: ErrorCode::BadUserInput,
             message:
                 "only queries can be sent with GET: send mutations and subscriptions with POST"
                     .to_owned(),
@@ -372,14 +370,14 @@ fn get_response(
 /// Runs `batch` under the request deadline.
 async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse, Refusal> {
     let deadline = state.limits.request_timeout();
-    let batch = with_request_loaders(batch, &state.db);
+    let batch = with_request_loaders(batch, &state.store);
     tokio::time::timeout(deadline, state.schema.execute_batch(batch))
         .await
         .map_err(|_| {
             tracing::warn!(?deadline, "GraphQL request stopped at its deadline");
             Refusal {
                 status: StatusCode::GATEWAY_TIMEOUT,
-                code: TIMEOUT,
+                code: ErrorCode::Timeout,
                 message: format!(
                     "the request took longer than {} ms and was stopped: ask for less (smaller pages, fewer fields) or try again",
                     deadline.as_millis()
@@ -392,7 +390,7 @@ async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse,
 #[derive(Debug)]
 struct Refusal {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
 }
 
@@ -400,7 +398,7 @@ impl Refusal {
     fn bad_request(message: impl Into<String>) -> Refusal {
         Refusal {
             status: StatusCode::BAD_REQUEST,
-            code: BAD_USER_INPUT,
+            code: ErrorCode::BadUserInput,
             message: message.into(),
         }
     }
@@ -409,7 +407,7 @@ impl Refusal {
         tracing::error!(detail, "GraphQL request failed");
         Refusal {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: crate::error::INTERNAL,
+            code: ErrorCode::Internal,
             message: "internal error: the request could not be completed; please try again later"
                 .to_owned(),
         }
@@ -418,10 +416,10 @@ impl Refusal {
     /// A GraphQL-shaped body: `errors` only, since nothing executed.
     fn into_response(self, media: MediaType) -> Response {
         let body = json!({
-            "errors": [{ "message": self.message, "extensions": { "code": self.code } }]
+            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
         });
         let mut response = json_response(self.status, media, body.to_string().into());
-        GraphqlOutcome::refused(None, self.code).attach(&mut response);
+        GraphqlOutcome::refused(None, self.code.as_str()).attach(&mut response);
         response
     }
 }
@@ -430,7 +428,7 @@ impl Refusal {
 fn not_acceptable() -> Refusal {
     Refusal {
         status: StatusCode::NOT_ACCEPTABLE,
-        code: BAD_USER_INPUT,
+        code: ErrorCode::BadUserInput,
         message: format!(
             "cannot answer in any media type the Accept header lists: accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}"
         ),
@@ -446,7 +444,7 @@ const DRAIN_FACTOR: usize = 8;
 async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Refusal> {
     let too_large = || Refusal {
         status: StatusCode::PAYLOAD_TOO_LARGE,
-        code: PAYLOAD_TOO_LARGE,
+        code: ErrorCode::PayloadTooLarge,
         message: format!(
             "the request body is larger than {limit} bytes: send a shorter query, or fewer operations per batch"
         ),
@@ -522,7 +520,7 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Refusal> {
 fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
     let unsupported = |message: String| Refusal {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        code: BAD_USER_INPUT,
+        code: ErrorCode::BadUserInput,
         message,
     };
     let Some(content_type) = headers
@@ -578,7 +576,7 @@ fn read_batch(bytes: &Bytes, max_batch: usize) -> Result<BatchRequest, Refusal> 
             if items.len() > max_batch {
                 return Err(Refusal {
                     status: StatusCode::BAD_REQUEST,
-                    code: BATCH_TOO_LARGE,
+                    code: ErrorCode::BatchTooLarge,
                     message: format!(
                         "the batch holds {} operations: send at most {max_batch} per request",
                         items.len()
@@ -625,7 +623,7 @@ fn check_document(request: &async_graphql::Request, state: &AppState) -> Result<
     if request.query.len() > limit {
         return Err(Refusal {
             status: StatusCode::BAD_REQUEST,
-            code: DOCUMENT_TOO_LARGE,
+            code: ErrorCode::DocumentTooLarge,
             message: format!(
                 "the query is {} bytes long: send at most {limit}, e.g. by splitting it, or by using fragments instead of repeated fields",
                 request.query.len()
@@ -662,7 +660,7 @@ fn graphql_body(
     };
     let body = encoded.unwrap_or_else(|error| {
         tracing::error!(%error, "cannot serialise a GraphQL response");
-        json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": crate::error::INTERNAL } }] })
+        json!({ "errors": [{ "message": "internal error: the response could not be encoded", "extensions": { "code": ErrorCode::Internal.as_str() } }] })
             .to_string()
             .into_bytes()
     });

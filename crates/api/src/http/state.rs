@@ -1,5 +1,6 @@
-//! What every request handler shares, built once at startup: the database pool, the schema
-//! and the request limits.
+//! What every request handler shares, built once at startup: the database pool and the store
+//! over it, the schema, the request limits, the metrics, the allowed origins and the response
+//! cache.
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,11 +14,15 @@ use crate::http::response_cache::ResponseCache;
 use crate::ops::limits::Limits;
 use crate::ops::metrics::Metrics;
 use crate::schema::{ArchiveSchema, build_schema};
+use crate::store::Store;
 
 /// Shared by all handlers; cloning is cheap (every part is reference-counted).
 #[derive(Clone)]
 pub struct AppState {
+    /// The pool, for the probes and the pool gauges of `/metrics`.
     pub db: DatabaseConnection,
+    /// What the schema reads through.
+    pub store: Store,
     pub schema: ArchiveSchema,
     pub limits: Arc<Limits>,
     /// What `/metrics` reports; one registry per app, so servers in one process never mix counts.
@@ -36,7 +41,8 @@ impl AppState {
 
     pub fn with_limits(db: DatabaseConnection, limits: Limits) -> AppState {
         AppState {
-            schema: build_schema(db.clone(), &limits),
+            schema: build_schema(Store::new(db.clone()), &limits),
+            store: Store::new(db.clone()),
             db,
             limits: Arc::new(limits),
             metrics: Metrics::new(),

@@ -1,34 +1,23 @@
-//! Relay-style pages of releases. Cursors are keyset positions (`published_on`, `id`), so a page
-//! is one index range scan wherever it starts, and pages stay consistent while releases arrive.
-//! Under `RELEVANCE` the position starts with the search rank: (rank, `published_on`, `id`).
-//! `totalCount` is counted only when the query selects it.
+//! Relay-style pages of releases (`releases` fields): arguments checked before any query
+//! runs, cursors opaque to clients (see `cursor`), the page read by the store in one statement
+//! with the tags selected of its releases, `totalCount` counted only when selected.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, Order,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
-};
-use uuid::Uuid;
-
-use model::entity::release;
 
 use crate::error::ApiError;
-use crate::schema::database;
-use crate::schema::embedded_tags::{self, EmbeddedTags, TagSelection};
-use crate::schema::filter::{ReleaseFilter, ReleaseSelection, Scope};
-use crate::schema::release::Release;
-use crate::schema::search::SearchQuery;
-
-/// Page size when neither `first` nor `last` is given.
-pub const DEFAULT_PAGE_SIZE: i32 = 20;
-/// Largest page a client may ask for; asking for more is an error, never a silent cap.
-pub const MAX_PAGE_SIZE: i32 = 100;
+use crate::schema::context::store;
+use crate::schema::cursor;
+use crate::schema::filter::ReleaseFilter;
+use crate::schema::loaders::prime;
+use crate::schema::objects::Release;
+use crate::store::criteria::Scope;
+use crate::store::page::{
+    DEFAULT_PAGE_SIZE, Direction, ListOrder, MAX_PAGE_SIZE, PageRequest, PageRow, Position,
+};
+use crate::store::search::SearchQuery;
+use crate::store::tags::TagSelection;
 
 /// The order in which releases are listed.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,82 +32,13 @@ pub enum ReleaseOrder {
     Relevance,
 }
 
-/// A position in the ordered list of releases: the date and id of the release there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub published_on: NaiveDate,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn of(release: &release::Model) -> Cursor {
-        Cursor {
-            published_on: release.published_on,
-            id: release.id,
+impl From<ReleaseOrder> for ListOrder {
+    fn from(order: ReleaseOrder) -> ListOrder {
+        match order {
+            ReleaseOrder::NewestFirst => ListOrder::NewestFirst,
+            ReleaseOrder::OldestFirst => ListOrder::OldestFirst,
+            ReleaseOrder::Relevance => ListOrder::Relevance,
         }
-    }
-
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.published_on, self.id))
-    }
-
-    /// Reads a date-ordered cursor given as argument `argument` (named in the error).
-    pub fn decode(text: &str, argument: &'static str) -> Result<Cursor, ApiError> {
-        match Position::decode(text, argument)? {
-            Position::Dated(cursor) => Ok(cursor),
-            Position::Ranked { .. } => Err(ApiError::CursorFromOtherOrder { argument }),
-        }
-    }
-
-    fn parse(plain: &str) -> Option<Cursor> {
-        let (date, id) = plain.split_once('|')?;
-        Some(Cursor {
-            published_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
-            id: Uuid::try_parse(id).ok()?,
-        })
-    }
-}
-
-/// A position in a list: by date (`NEWEST_FIRST`, `OLDEST_FIRST`), or by search rank and then
-/// date (`RELEVANCE`). The rank travels as its exact bits, so it compares equal to itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Position {
-    Dated(Cursor),
-    Ranked { rank: f64, at: Cursor },
-}
-
-/// Marks a ranked cursor; a date cursor starts with a year, never with this.
-const RANKED_CURSOR: &str = "r|";
-
-impl Position {
-    pub fn encode(&self) -> String {
-        match self {
-            Position::Dated(cursor) => cursor.encode(),
-            Position::Ranked { rank, at } => URL_SAFE_NO_PAD.encode(format!(
-                "{RANKED_CURSOR}{:016x}|{}|{}",
-                rank.to_bits(),
-                at.published_on,
-                at.id
-            )),
-        }
-    }
-
-    /// Reads a cursor of either kind given as argument `argument` (named in the error).
-    pub fn decode(text: &str, argument: &'static str) -> Result<Position, ApiError> {
-        let malformed = || ApiError::MalformedCursor { argument };
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
-        let plain = String::from_utf8(bytes).map_err(|_| malformed())?;
-        match plain.strip_prefix(RANKED_CURSOR) {
-            None => Cursor::parse(&plain).map(Position::Dated),
-            Some(ranked) => ranked.split_once('|').and_then(|(bits, at)| {
-                let rank = f64::from_bits(u64::from_str_radix(bits, 16).ok()?);
-                Some(Position::Ranked {
-                    rank: rank.is_finite().then_some(rank)?,
-                    at: Cursor::parse(at)?,
-                })
-            }),
-        }
-        .ok_or_else(malformed)
     }
 }
 
@@ -131,25 +51,8 @@ pub struct PageArgs {
     pub before: Option<String>,
 }
 
-/// Which end of the slice between `after` and `before` a page is taken from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    /// The first `size` releases after `after` (`first`, or no size given).
-    Forward,
-    /// The last `size` releases before `before` (`last`).
-    Backward,
-}
-
-/// Validated pagination arguments.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PageRequest {
-    direction: Direction,
-    size: u64,
-    after: Option<Position>,
-    before: Option<Position>,
-}
-
 impl PageArgs {
+    /// The page asked for, its cursors decoded.
     pub fn validate(self) -> Result<PageRequest, ApiError> {
         let (direction, size) = match (self.first, self.last) {
             (Some(_), Some(_)) => return Err(ApiError::FirstAndLast),
@@ -157,19 +60,29 @@ impl PageArgs {
             (None, Some(last)) => (Direction::Backward, page_size("last", last)?),
             (None, None) => (Direction::Forward, page_size("first", DEFAULT_PAGE_SIZE)?),
         };
+        let position = |text: Option<String>, argument: &'static str| {
+            text.map(|text| cursor::decode(&text, argument)).transpose()
+        };
         Ok(PageRequest {
             direction,
             size,
-            after: self
-                .after
-                .map(|text| Position::decode(&text, "after"))
-                .transpose()?,
-            before: self
-                .before
-                .map(|text| Position::decode(&text, "before"))
-                .transpose()?,
+            after: position(self.after, "after")?,
+            before: position(self.before, "before")?,
         })
     }
+}
+
+/// Rejects cursors of `page` taken from a list in another kind of order than `order`.
+fn check_cursors(page: &PageRequest, order: ReleaseOrder) -> Result<(), ApiError> {
+    let ranked = order == ReleaseOrder::Relevance;
+    for (argument, position) in [("after", page.after), ("before", page.before)] {
+        if let Some(position) = position
+            && matches!(position, Position::Ranked { .. }) != ranked
+        {
+            return Err(ApiError::CursorFromOtherOrder { argument });
+        }
+    }
+    Ok(())
 }
 
 /// The cost of a `releases` field under the schema's complexity limit: what is selected for
@@ -194,10 +107,10 @@ fn page_size(argument: &'static str, value: i32) -> Result<u64, ApiError> {
     }
 }
 
-/// Resolves a `releases` field: arguments are checked before any query runs, the total is
-/// counted only if the client selected `totalCount` under this field, and the programmes and
-/// offices of the page are loaded in one query each if selected. A search with nothing
-/// searchable in it gives an empty page without querying.
+/// Resolves a `releases` field: arguments are checked before any query runs, the search is
+/// parsed once (for the condition, the rank and the highlights), the total is counted only if
+/// the client selected `totalCount`, and the programmes and offices of the page come with it
+/// when selected. A search with nothing searchable in it gives an empty page without querying.
 pub async fn resolve_releases(
     ctx: &Context<'_>,
     scope: Scope,
@@ -205,16 +118,16 @@ pub async fn resolve_releases(
     order: Option<ReleaseOrder>,
     page: PageArgs,
 ) -> Result<ReleaseConnection, ApiError> {
-    let page = page.validate()?;
     let filter = filter.unwrap_or_default();
     let order = order.unwrap_or_default();
-    let search = filter.search_query()?.map(Arc::new);
-    if order == ReleaseOrder::Relevance && search.is_none() {
+    let page = page.validate()?;
+    if order == ReleaseOrder::Relevance && filter.search.is_none() {
         return Err(ApiError::RelevanceWithoutSearch);
     }
-    page.check_cursors(order)?;
-    let db = database(ctx)?;
-    let selection = filter.to_selection(db, scope).await?;
+    check_cursors(&page, order)?;
+    let store = store(ctx)?;
+    let criteria = filter.resolve(store).await?;
+    let search = criteria.search.clone();
     let count_total = ctx.look_ahead().field("totalCount").exists();
     if search.as_deref().is_some_and(SearchQuery::is_empty) {
         return Ok(ReleaseConnection::assemble(
@@ -224,54 +137,21 @@ pub async fn resolve_releases(
             count_total.then_some(0),
         ));
     }
-    let tags = TagSelection::of_field(ctx, &[&["nodes"], &["edges", "node"]]);
-    let mut connection = fetch_page(db, selection, order, search, page, count_total, tags).await?;
-    let embedded = connection
-        .rows
-        .iter_mut()
-        .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
-    embedded_tags::prime(ctx, embedded.collect::<Vec<_>>()).await?;
-    Ok(connection)
-}
-
-/// One page of the releases of `selection` (which includes the search condition, if any), in
-/// `order`, plus their total when `count_total`. The page is one `SELECT … LIMIT size + 1`
-/// (the extra row tells whether more follow) that also carries the selected `tags` of each
-/// release; the count, when wanted, runs at the same time. `RELEVANCE` needs `search`: its
-/// rank is selected, filtered on and ordered by.
-async fn fetch_page(
-    db: &DatabaseConnection,
-    selection: ReleaseSelection,
-    order: ReleaseOrder,
-    search: Option<Arc<SearchQuery>>,
-    page: PageRequest,
-    count_total: bool,
-    tags: TagSelection,
-) -> Result<ReleaseConnection, ApiError> {
-    let backend = db.get_database_backend();
-    let sort = match (order, search.as_deref()) {
-        (ReleaseOrder::NewestFirst, _) => Sort::Date { ascending: false },
-        (ReleaseOrder::OldestFirst, _) => Sort::Date { ascending: true },
-        (ReleaseOrder::Relevance, Some(search)) => Sort::Relevance(search.rank(backend)?),
-        (ReleaseOrder::Relevance, None) => return Err(ApiError::RelevanceWithoutSearch),
-    };
-    let ranked = matches!(sort, Sort::Relevance(_));
-    let query = tags.add_columns(page_query(&selection, &sort, &page)?, backend);
-    let rows = async {
-        db.query_all_raw(query.build(backend))
-            .await?
-            .iter()
-            .map(|row| PageRow::read(row, ranked, tags))
-            .collect::<Result<Vec<_>, DbErr>>()
-    };
+    let selection = criteria.selection(store.dialect()?, scope);
+    let tags = tag_selection(ctx, &[&["nodes"], &["edges", "node"]]);
+    let rows = store.page(&selection, order.into(), search.as_deref(), &page, tags);
     let total = async {
         if count_total {
-            selection.count(db).await.map(Some)
+            store.count(&selection).await.map(Some)
         } else {
             Ok(None)
         }
     };
-    let (rows, total_count) = futures::try_join!(rows, total)?;
+    let (mut rows, total_count) = futures::try_join!(rows, total)?;
+    let embedded = rows
+        .iter_mut()
+        .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
+    prime(ctx, embedded.collect::<Vec<_>>()).await?;
     Ok(ReleaseConnection::assemble(
         rows,
         search,
@@ -280,168 +160,21 @@ async fn fetch_page(
     ))
 }
 
-/// How a page is ordered, with what `page_query` needs for it.
-#[derive(Debug, Clone)]
-enum Sort {
-    /// By (published_on, id).
-    Date { ascending: bool },
-    /// By (rank, published_on, id), descending; the rank expression of the search.
-    Relevance(Expr),
-}
-
-/// Name of the selected rank column.
-const RANK_COLUMN: &str = "search_rank";
-
-/// A release of a page, its search rank when ordered by relevance, and its tags when selected
-/// (until they are handed to the loader).
-#[derive(Debug, Clone)]
-struct PageRow {
-    release: release::Model,
-    rank: Option<f64>,
-    tags: EmbeddedTags,
-}
-
-impl PageRow {
-    fn read(row: &QueryResult, ranked: bool, tags: TagSelection) -> Result<PageRow, DbErr> {
-        Ok(PageRow {
-            release: release::Model::from_query_result(row, "")?,
-            rank: if ranked {
-                Some(row.try_get("", RANK_COLUMN)?)
-            } else {
-                None
-            },
-            tags: EmbeddedTags::read(row, tags),
+/// The tag lists selected under the releases of `ctx`'s field, through `paths` (e.g.
+/// `["nodes"]` for a connection, `[]` for a single release).
+pub fn tag_selection(ctx: &Context<'_>, paths: &[&[&str]]) -> TagSelection {
+    let selected = |field: &str| {
+        paths.iter().any(|path| {
+            path.iter()
+                .fold(ctx.look_ahead(), |at, step| at.field(step))
+                .field(field)
+                .exists()
         })
-    }
-
-    fn position(&self) -> Position {
-        let at = Cursor::of(&self.release);
-        match self.rank {
-            None => Position::Dated(at),
-            Some(rank) => Position::Ranked { rank, at },
-        }
-    }
-}
-
-impl PageRequest {
-    /// Rejects cursors taken from a list in another kind of order.
-    fn check_cursors(&self, order: ReleaseOrder) -> Result<(), ApiError> {
-        let ranked = order == ReleaseOrder::Relevance;
-        for (argument, position) in [("after", self.after), ("before", self.before)] {
-            if let Some(position) = position
-                && matches!(position, Position::Ranked { .. }) != ranked
-            {
-                return Err(ApiError::CursorFromOtherOrder { argument });
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The SELECT of one page: the selection, the cursors, the order to scan in, one row extra.
-/// A list anchored on a tag is ordered and bounded by the tag rows' copies of the date and id,
-/// so the page is a range of the tag's index; otherwise by `release`'s own.
-fn page_query(
-    selection: &ReleaseSelection,
-    sort: &Sort,
-    page: &PageRequest,
-) -> Result<Select<release::Entity>, ApiError> {
-    // Whether the list's own order is ascending (relevance: descending rank, date and id).
-    let ascending = matches!(sort, Sort::Date { ascending: true });
-    let keys = match selection.anchor {
-        Some(anchor) => (anchor.kind.date_column(), anchor.kind.release_column()),
-        None => (
-            release::Column::PublishedOn.into_expr(),
-            release::Column::Id.into_expr(),
-        ),
     };
-    let mut window = Condition::all();
-    for (argument, position, later) in [
-        ("after", page.after, ascending),
-        ("before", page.before, !ascending),
-    ] {
-        let Some(position) = position else {
-            continue;
-        };
-        window = window.add(match (sort, position) {
-            (Sort::Date { .. }, Position::Dated(cursor)) => beyond(&keys, cursor, later),
-            (Sort::Relevance(rank), Position::Ranked { rank: value, at }) => {
-                beyond_ranked(&keys, rank, value, at, later)
-            }
-            _ => return Err(ApiError::CursorFromOtherOrder { argument }),
-        });
+    TagSelection {
+        programmes: selected("programmes"),
+        offices: selected("offices"),
     }
-    // A backward page is read from its far end, then flipped into the requested order.
-    let scan_ascending = match page.direction {
-        Direction::Forward => ascending,
-        Direction::Backward => !ascending,
-    };
-    let sort_order = if scan_ascending {
-        Order::Asc
-    } else {
-        Order::Desc
-    };
-    let mut query = selection.select().filter(window);
-    if let Sort::Relevance(rank) = sort {
-        query = query
-            .expr_as(rank.clone(), RANK_COLUMN)
-            .order_by(rank.clone(), sort_order.clone());
-    }
-    let (date, id) = keys;
-    Ok(query
-        .order_by(date, sort_order.clone())
-        .order_by(id, sort_order)
-        .limit(page.size + 1))
-}
-
-/// Releases strictly past `cursor`: later in (date, id) when `later`, earlier otherwise; `keys`
-/// are the date and id columns the list is ordered by.
-/// Spelled out rather than as a row-value comparison, so both backends read it the same way.
-/// The OR alone is no index bound; the redundant `date >=`/`<=` is one, so a page deep in the
-/// archive starts at its cursor in the (published_on, id) index instead of scanning up to it.
-fn beyond((date, id): &(Expr, Expr), cursor: Cursor, later: bool) -> Condition {
-    let (date, id) = (date.clone(), id.clone());
-    let (date_bound, date_past, id_past) = if later {
-        (
-            date.clone().gte(cursor.published_on),
-            date.clone().gt(cursor.published_on),
-            id.gt(cursor.id),
-        )
-    } else {
-        (
-            date.clone().lte(cursor.published_on),
-            date.clone().lt(cursor.published_on),
-            id.lt(cursor.id),
-        )
-    };
-    Condition::all().add(date_bound).add(
-        Condition::any().add(date_past).add(
-            Condition::all()
-                .add(date.eq(cursor.published_on))
-                .add(id_past),
-        ),
-    )
-}
-
-/// Releases strictly past (`value`, `cursor`) in (rank, date, id): greater when `later`,
-/// smaller otherwise. The rank is compared with the very expression that produced `value`.
-fn beyond_ranked(
-    keys: &(Expr, Expr),
-    rank: &Expr,
-    value: f64,
-    cursor: Cursor,
-    later: bool,
-) -> Condition {
-    let rank_past = if later {
-        rank.clone().gt(value)
-    } else {
-        rank.clone().lt(value)
-    };
-    Condition::any().add(rank_past).add(
-        Condition::all()
-            .add(rank.clone().eq(value))
-            .add(beyond(keys, cursor, later)),
-    )
 }
 
 #[derive(Debug)]
@@ -475,8 +208,8 @@ impl ReleaseConnection {
         let page_info = PageInfo {
             has_next_page,
             has_previous_page,
-            start_cursor: rows.first().map(|row| row.position().encode()),
-            end_cursor: rows.last().map(|row| row.position().encode()),
+            start_cursor: rows.first().map(|row| cursor::encode(row.position())),
+            end_cursor: rows.last().map(|row| cursor::encode(row.position())),
         };
         ReleaseConnection {
             rows,
@@ -499,7 +232,7 @@ impl ReleaseConnection {
         self.rows
             .iter()
             .map(|row| ReleaseEdge {
-                cursor: row.position().encode(),
+                cursor: cursor::encode(row.position()),
                 node: self.release(row),
             })
             .collect()
@@ -544,194 +277,135 @@ pub struct PageInfo {
     end_cursor: Option<String>,
 }
 
+/// Declares a GraphQL object type's `#[Object]` impl with a `releases` connection field between
+/// the fields in its first and second braces: the field's description comes from the doc
+/// comment given before `releases`, its list from `scope`. The arguments and their descriptions
+/// are written here once for every `releases` field of the schema (the page sizes they state are
+/// checked against `DEFAULT_PAGE_SIZE` and `MAX_PAGE_SIZE` by a test of the printed schema).
+macro_rules! object_with_releases {
+    (
+        $(#[$attr:meta])*
+        impl $ty:ident {
+            $($before:tt)*
+        }
+        $(#[doc = $doc:literal])+
+        releases($this:ident) => $scope:expr;
+        {
+            $($after:tt)*
+        }
+    ) => {
+        $(#[$attr])*
+        impl $ty {
+            $($before)*
+
+            $(#[doc = $doc])+
+            #[allow(clippy::too_many_arguments)]
+            #[graphql(
+                complexity = "crate::schema::connection::page_complexity(first, last, child_complexity)"
+            )]
+            async fn releases(
+                &$this,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "Which releases to list; all of them when omitted.")]
+                filter: Option<$crate::schema::filter::ReleaseFilter>,
+                #[graphql(
+                    default_with = "Some(crate::schema::connection::ReleaseOrder::NewestFirst)",
+                    desc = "Order of the releases."
+                )]
+                order_by: Option<$crate::schema::connection::ReleaseOrder>,
+                #[graphql(
+                    desc = "Page forward: at most this many releases (0 to 100) following `after`. Without `first` or `last`, pages hold 20."
+                )]
+                first: Option<i32>,
+                #[graphql(
+                    desc = "Page forward from this cursor (an edge's `cursor` or `pageInfo.endCursor`): only releases after it."
+                )]
+                after: Option<String>,
+                #[graphql(
+                    desc = "Page backward: at most this many releases (0 to 100) preceding `before`. Cannot be combined with `first`."
+                )]
+                last: Option<i32>,
+                #[graphql(
+                    desc = "Page backward from this cursor (an edge's `cursor` or `pageInfo.startCursor`): only releases before it."
+                )]
+                before: Option<String>,
+            ) -> Result<$crate::schema::connection::ReleaseConnection, $crate::error::ApiError> {
+                let page = $crate::schema::connection::PageArgs {
+                    first,
+                    after,
+                    last,
+                    before,
+                };
+                $crate::schema::connection::resolve_releases(ctx, $scope, filter, order_by, page)
+                    .await
+            }
+
+            $($after)*
+        }
+    };
+}
+
+pub(crate) use object_with_releases;
+
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+    use uuid::Uuid;
+
     use super::*;
+    use crate::store::page::Cursor;
 
-    /// The selection of the releases meeting `condition`, not anchored on a tag.
-    pub(super) fn unanchored(condition: Condition) -> ReleaseSelection {
-        ReleaseSelection {
-            anchor: None,
-            on_anchor: Condition::all(),
-            on_release: condition,
-        }
-    }
-
-    #[test]
-    fn cursors_round_trip_and_reject_anything_else() {
-        let cursor = Cursor {
-            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap_or_default(),
+    fn at() -> Cursor {
+        Cursor {
+            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap(),
             id: Uuid::nil(),
-        };
-        assert_eq!(Cursor::decode(&cursor.encode(), "after").ok(), Some(cursor));
-        let encode = |plain: &str| URL_SAFE_NO_PAD.encode(plain);
-        for bad in [
-            "".to_owned(),
-            "%%%".to_owned(),
-            encode("2021-06-24"),
-            encode("2021-13-01|00000000-0000-0000-0000-000000000000"),
-            encode("2021-06-24|not-a-uuid"),
-        ] {
-            assert!(Cursor::decode(&bad, "after").is_err(), "{bad}");
-            assert!(Position::decode(&bad, "after").is_err(), "{bad}");
-        }
-        let ranked = Position::Ranked {
-            rank: 0.1_f64 + 0.2_f64,
-            at: cursor,
-        };
-        assert_eq!(
-            Position::decode(&ranked.encode(), "before").ok(),
-            Some(ranked)
-        );
-        assert!(matches!(
-            Cursor::decode(&ranked.encode(), "after"),
-            Err(ApiError::CursorFromOtherOrder { argument: "after" })
-        ));
-        for bad in [
-            encode("r|zz|2021-06-24|00000000-0000-0000-0000-000000000000"),
-            encode("r|7ff0000000000000|2021-06-24|00000000-0000-0000-0000-000000000000"),
-            encode("r|3fd3333333333334|2021-06-24"),
-        ] {
-            assert!(Position::decode(&bad, "after").is_err(), "{bad}");
         }
     }
 
     #[test]
     fn cursors_must_come_from_the_same_kind_of_order() {
-        let at = Cursor {
-            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap_or_default(),
-            id: Uuid::nil(),
-        };
-        let request = |after: Position| {
-            PageArgs {
-                after: Some(after.encode()),
+        let request = |after: Position, order| {
+            let page = PageArgs {
+                after: Some(cursor::encode(after)),
                 ..PageArgs::default()
             }
             .validate()
+            .unwrap();
+            check_cursors(&page, order)
         };
-        let Ok(dated) = request(Position::Dated(at)) else {
-            panic!("a valid cursor");
+        let dated = Position::Dated(at());
+        let ranked = Position::Ranked {
+            rank: 0.5,
+            at: at(),
         };
-        let Ok(ranked) = request(Position::Ranked { rank: 0.5, at }) else {
-            panic!("a valid cursor");
-        };
-        assert!(dated.check_cursors(ReleaseOrder::NewestFirst).is_ok());
-        assert!(dated.check_cursors(ReleaseOrder::Relevance).is_err());
-        assert!(ranked.check_cursors(ReleaseOrder::Relevance).is_ok());
-        assert!(ranked.check_cursors(ReleaseOrder::OldestFirst).is_err());
+        assert!(request(dated, ReleaseOrder::NewestFirst).is_ok());
+        assert!(matches!(
+            request(dated, ReleaseOrder::Relevance),
+            Err(ApiError::CursorFromOtherOrder { argument: "after" })
+        ));
+        assert!(request(ranked, ReleaseOrder::Relevance).is_ok());
+        assert!(request(ranked, ReleaseOrder::OldestFirst).is_err());
     }
 
+    /// The descriptions of `first` and `last` state the page sizes as literals (attributes take
+    /// no constants): they must say what the resolver enforces.
     #[test]
-    fn pages_start_at_their_cursor_in_the_index() {
-        use sea_orm::{DbBackend, QueryTrait};
-        let cursor = Cursor {
-            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap_or_default(),
-            id: Uuid::nil(),
-        };
-        let page = PageArgs {
-            first: Some(7),
-            after: Some(cursor.encode()),
-            ..PageArgs::default()
-        }
-        .validate();
-        let Ok(page) = page else {
-            panic!("valid arguments: {page:?}");
-        };
-        let Ok(query) = page_query(
-            &unanchored(Condition::all()),
-            &Sort::Date { ascending: false },
-            &page,
-        ) else {
-            panic!("a date cursor fits a date order");
-        };
-        let sql = query.build(DbBackend::Postgres).to_string();
-        // The plain bound is what lets PostgreSQL seek in the index instead of filtering.
-        assert!(
-            sql.contains(r#""release"."published_on" <= '2021-06-24' AND"#),
-            "{sql}"
+    fn argument_descriptions_state_the_real_limits() {
+        use crate::store::related::{MAX_RELATED, MIN_RELATED};
+        let sdl = crate::schema::sdl();
+        assert_eq!(
+            sdl.matches(&format!("(0 to {MAX_PAGE_SIZE})")).count(),
+            6,
+            "`first` and `last` of the three `releases` fields"
         );
-        assert!(
-            sql.ends_with(r#"ORDER BY "release"."published_on" DESC, "release"."id" DESC LIMIT 8"#),
-            "{sql}"
+        assert_eq!(
+            sdl.matches(&format!("pages hold {DEFAULT_PAGE_SIZE}."))
+                .count(),
+            3
         );
-    }
-
-    /// A list that must carry one programme is read from that programme's rows, in their order,
-    /// from the cursor on; a list of two programmes, or a search, filters `release` instead.
-    #[test]
-    fn lists_of_one_tag_walk_the_tags_index() {
-        use sea_orm::{DbBackend, QueryTrait};
-
-        use crate::schema::filter::ResolvedFilter;
-        let day = |m, d| NaiveDate::from_ymd_opt(2021, m, d);
-        let cursor = Cursor {
-            published_on: day(6, 24).unwrap_or_default(),
-            id: Uuid::nil(),
-        };
-        let Ok(page) = (PageArgs {
-            first: Some(7),
-            after: Some(cursor.encode()),
-            ..PageArgs::default()
-        })
-        .validate() else {
-            panic!("valid arguments");
-        };
-        let sql_of = |filter: ResolvedFilter, scope: Scope| {
-            let selection = filter.selection(DbBackend::Postgres, scope);
-            let Ok(selection) = selection else {
-                panic!("a valid filter: {selection:?}");
-            };
-            let query = page_query(&selection, &Sort::Date { ascending: false }, &page);
-            let Ok(query) = query else {
-                panic!("a date cursor fits a date order");
-            };
-            query.build(DbBackend::Postgres).to_string()
-        };
-        let year = ResolvedFilter {
-            from: day(1, 1),
-            to: day(12, 31),
-            programme_ids: Some(vec![3]),
-            ..ResolvedFilter::default()
-        };
-        let sql = sql_of(year.clone(), Scope::Archive);
-        for part in [
-            r#"INNER JOIN "release_programme" ON "release"."id" = "release_programme"."release_id""#,
-            r#""release_programme"."programme_id" = 3 AND ("release_programme"."published_on" >= '2021-01-01' AND "release_programme"."published_on" <= '2021-12-31')"#,
-            r#""release_programme"."published_on" <= '2021-06-24' AND"#,
-        ] {
-            assert!(sql.contains(part), "{part} in {sql}");
-        }
-        assert!(!sql.contains("IN (SELECT"), "{sql}");
-        assert!(
-            sql.ends_with(r#"ORDER BY "release_programme"."published_on" DESC, "release_programme"."release_id" DESC LIMIT 8"#),
-            "{sql}"
-        );
-        // An office's page, further narrowed to a programme: the office's rows lead.
-        let office_page = sql_of(year.clone(), Scope::Office(5));
-        assert!(
-            office_page.contains(r#"INNER JOIN "release_office""#),
-            "{office_page}"
-        );
-        assert!(
-            office_page.contains(r#""release"."id" IN (SELECT "release_programme"."release_id""#),
-            "{office_page}"
-        );
-        let two = ResolvedFilter {
-            programme_ids: Some(vec![3, 4]),
-            ..year.clone()
-        };
-        let searched = ResolvedFilter {
-            search: SearchQuery::parse("herders").ok(),
-            ..year
-        };
-        for sql in [
-            sql_of(two, Scope::Archive),
-            sql_of(searched, Scope::Archive),
-        ] {
-            assert!(!sql.contains("JOIN"), "{sql}");
-            assert!(sql.contains(r#""release"."id" IN (SELECT"#), "{sql}");
-            assert!(sql.ends_with(r#""release"."id" DESC LIMIT 8"#), "{sql}");
-        }
+        assert!(sdl.contains(&format!(
+            "How many related releases to return: {MIN_RELATED} to {MAX_RELATED}."
+        )));
     }
 
     #[test]
@@ -747,63 +421,7 @@ mod tests {
         ));
         assert!(args(Some(MAX_PAGE_SIZE + 1), None).validate().is_err());
         assert!(args(None, Some(-1)).validate().is_err());
-        assert_eq!(
-            args(None, None).validate().ok().map(|page| page.size),
-            Some(20)
-        );
-        assert_eq!(
-            args(Some(0), None).validate().ok().map(|page| page.size),
-            Some(0)
-        );
-    }
-}
-
-#[cfg(test)]
-mod search_tests {
-    use sea_orm::{DbBackend, QueryTrait};
-
-    use super::*;
-
-    /// Prints the SQL of a ranked page after a cursor on both backends (`--nocapture`) and
-    /// checks its shape: one rank expression in SELECT, WHERE and ORDER BY.
-    #[test]
-    fn ranked_pages_compare_the_selected_rank() {
-        let at = Cursor {
-            published_on: NaiveDate::from_ymd_opt(2021, 6, 24).unwrap_or_default(),
-            id: Uuid::nil(),
-        };
-        let Ok(page) = (PageArgs {
-            first: Some(2),
-            after: Some(Position::Ranked { rank: 0.5, at }.encode()),
-            ..PageArgs::default()
-        })
-        .validate() else {
-            panic!("valid arguments");
-        };
-        let Ok(search) = SearchQuery::parse("social security -china or apprentice") else {
-            panic!("a valid search");
-        };
-        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-            let (Ok(condition), Ok(rank)) = (search.condition(backend), search.rank(backend))
-            else {
-                panic!("both backends search");
-            };
-            let Ok(query) = page_query(
-                &tests::unanchored(Condition::all().add(condition)),
-                &Sort::Relevance(rank),
-                &page,
-            ) else {
-                panic!("a ranked cursor fits RELEVANCE");
-            };
-            let sql = query.build(backend).to_string();
-            println!("{backend:?}: {sql}\n");
-            assert!(sql.contains("AS \"search_rank\""), "{sql}");
-            assert!(sql.ends_with("\"release\".\"id\" DESC LIMIT 3"), "{sql}");
-            if backend == DbBackend::Postgres {
-                // The bare column against a tsquery: what the GIN index serves.
-                let condition = r#"WHERE ("release"."search_vector" @@ (websearch_to_tsquery('english', '"social" "security" -"china" or "apprentice"') || to_tsquery('simple', "#;
-                assert!(sql.contains(condition), "{sql}");
-            }
-        }
+        assert_eq!(args(None, None).validate().unwrap().size, 20);
+        assert_eq!(args(Some(0), None).validate().unwrap().size, 0);
     }
 }

@@ -4,7 +4,7 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::NaiveDate;
 
-use crate::error::BAD_USER_INPUT;
+use crate::error::ErrorCode;
 
 /// A calendar date, as in `publishedOn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,15 +21,14 @@ impl From<NaiveDate> for Date {
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         let Value::String(text) = &value else {
-            return Err(
-                InputValueError::expected_type(value).with_extension("code", BAD_USER_INPUT)
-            );
+            return Err(InputValueError::expected_type(value)
+                .with_extension("code", ErrorCode::BadUserInput.as_str()));
         };
         parse_iso_date(text).map(Date).ok_or_else(|| {
             InputValueError::custom(format!(
                 "\"{text}\" is not a date: write it as YYYY-MM-DD, e.g. 2021-06-24"
             ))
-            .with_extension("code", BAD_USER_INPUT)
+            .with_extension("code", ErrorCode::BadUserInput.as_str())
         })
     }
 

@@ -11,10 +11,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
-use crate::error::{
-    BAD_USER_INPUT, PERSISTED_QUERY_NOT_FOUND, QUERY_TOO_COMPLEX, QUERY_TOO_DEEP, TOO_MANY_ALIASES,
-    TOO_MANY_DIRECTIVES,
-};
+use crate::error::ErrorCode;
 use crate::ops::limits::Limits;
 
 /// Key of the cost report in the response's extensions.
@@ -59,9 +56,9 @@ impl Extension for GuardedRequest {
         for error in &mut response.errors {
             // Apollo's persisted-query links retry with the full query on exactly this code.
             let code = if error.message == "PersistedQueryNotFound" {
-                PERSISTED_QUERY_NOT_FOUND
+                ErrorCode::PersistedQueryNotFound
             } else {
-                BAD_USER_INPUT
+                ErrorCode::BadUserInput
             };
             if error.path.is_empty() {
                 *error = with_code(error.clone(), code);
@@ -102,7 +99,7 @@ impl Extension for GuardedRequest {
                     "the query uses {aliases} aliases: use at most {}, or split it into several requests",
                     self.limits.max_aliases
                 ),
-                TOO_MANY_ALIASES,
+                ErrorCode::TooManyAliases,
             ));
         }
         Ok(document)
@@ -116,7 +113,7 @@ impl Extension for GuardedRequest {
         let result = next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|error| with_code(error, BAD_USER_INPUT))
+                .map(|error| with_code(error, ErrorCode::BadUserInput))
                 .collect::<Vec<_>>()
         })?;
         *self.measured.lock().unwrap_or_else(PoisonError::into_inner) =
@@ -132,7 +129,7 @@ impl Extension for GuardedRequest {
                     "the query is nested {} fields deep: use at most {}, e.g. by asking for nested releases in a second request",
                     result.depth, limits.max_depth
                 ),
-                QUERY_TOO_DEEP,
+                ErrorCode::QueryTooDeep,
             )]);
         }
         if result.complexity > limits.max_cost {
@@ -141,7 +138,7 @@ impl Extension for GuardedRequest {
                     "the query costs {} points, over the limit of {} (each field counts once per release a page can hold): ask for smaller pages (`first`/`last`), fewer fields, or fewer nested `releases`",
                     result.complexity, limits.max_cost
                 ),
-                QUERY_TOO_COMPLEX,
+                ErrorCode::QueryTooComplex,
             )]);
         }
         Ok(result)
@@ -161,7 +158,7 @@ impl GuardedRequest {
                     "the query is nested too deeply, or its fragments spread each other in a cycle: use at most {} levels of fields, and fragments that do not include themselves",
                     self.limits.max_depth
                 ),
-                QUERY_TOO_DEEP,
+                ErrorCode::QueryTooDeep,
             )
         } else if error.message.contains("directives") {
             coded(
@@ -169,10 +166,10 @@ impl GuardedRequest {
                     "a field carries too many directives: use at most {} on one field",
                     self.limits.max_directives
                 ),
-                TOO_MANY_DIRECTIVES,
+                ErrorCode::TooManyDirectives,
             )
         } else {
-            with_code(concise_syntax_error(error), BAD_USER_INPUT)
+            with_code(concise_syntax_error(error), ErrorCode::BadUserInput)
         }
     }
 }
@@ -236,15 +233,15 @@ fn aliases_in(selection_set: &SelectionSet) -> usize {
         .sum()
 }
 
-fn coded(message: String, code: &'static str) -> ServerError {
+fn coded(message: String, code: ErrorCode) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
 
 /// `error` with `code` unless it already has one.
-fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
+fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
     let extensions = error.extensions.get_or_insert_with(Default::default);
     if extensions.get("code").is_none() {
-        extensions.set("code", code);
+        extensions.set("code", code.as_str());
     }
     error
 }

@@ -1,44 +1,56 @@
 //! Batch loading for fields resolved once per object of a list (a release's programmes, a
 //! programme's release count, …). Lists prefetch what their items will ask for in one query
-//! per kind of key; the items then read the request's cache, so a page of 100 releases costs
-//! the same few statements as one, however the executor interleaves them.
+//! per kind of key, or prime the loader with what their own statement read (`prime`); the
+//! items then read the request's cache, so a page of 100 releases costs the same few
+//! statements as one, however the executor interleaves them.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{BatchRequest, Context, Request};
-use chrono::NaiveDate;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
-};
 use uuid::Uuid;
 
-use model::entity::{office, programme, programme_office, release_office, release_programme};
+use model::TagKind;
+use model::entity::{office, programme};
 
 use crate::error::ApiError;
-use crate::schema::data_loader;
+use crate::store::tags::{EmbeddedTags, ReleaseStats};
+use crate::store::{Store, StoreError};
 
 /// The batch loader of one request; the key type says what is loaded.
 pub type ArchiveDataLoader = DataLoader<ArchiveLoader, HashMapCache>;
 
 /// A loader whose cache lives as long as one request, so no response mixes in stale data.
-pub fn request_data_loader(db: DatabaseConnection) -> ArchiveDataLoader {
-    DataLoader::with_cache(ArchiveLoader { db }, tokio::spawn, HashMapCache::default())
+pub fn request_data_loader(store: Store) -> ArchiveDataLoader {
+    DataLoader::with_cache(
+        ArchiveLoader { store },
+        tokio::spawn,
+        HashMapCache::default(),
+    )
 }
 
 /// `batch` with a loader of its own in each request's data. Given here, by the caller of the
 /// schema, rather than by a schema extension: any extension makes the executor wrap every
 /// field of every response in the extension chain.
-pub fn with_request_loaders(batch: BatchRequest, db: &DatabaseConnection) -> BatchRequest {
-    let with_loader = |request: Request| request.data(request_data_loader(db.clone()));
+pub fn with_request_loaders(batch: BatchRequest, store: &Store) -> BatchRequest {
+    let with_loader = |request: Request| request.data(request_data_loader(store.clone()));
     match batch {
         BatchRequest::Single(request) => BatchRequest::Single(with_loader(request)),
         BatchRequest::Batch(requests) => {
             BatchRequest::Batch(requests.into_iter().map(with_loader).collect())
         }
     }
+}
+
+/// The batch loader of the current request.
+pub(crate) fn data_loader<'a>(ctx: &Context<'a>) -> Result<&'a ArchiveDataLoader, ApiError> {
+    ctx.data::<ArchiveDataLoader>().map_err(|_| {
+        ApiError::Internal(
+            "the request has no data loader: execute it with `loaders::with_request_loaders`"
+                .to_owned(),
+        )
+    })
 }
 
 /// Loads `keys` in one batch ahead of the resolvers that will each ask for one of them, when
@@ -52,7 +64,7 @@ pub async fn prefetch<K>(
 ) -> Result<(), ApiError>
 where
     K: Send + Sync + Hash + Eq + Clone + 'static,
-    ArchiveLoader: Loader<K, Error = DbErr>,
+    ArchiveLoader: Loader<K, Error = StoreError>,
 {
     if selected {
         data_loader(ctx)?.load_many(keys).await?;
@@ -60,9 +72,35 @@ where
     Ok(())
 }
 
+/// Puts the tags read with `releases` into the request's loader, where the `programmes` and
+/// `offices` resolvers of those releases find them.
+pub async fn prime(
+    ctx: &Context<'_>,
+    releases: impl IntoIterator<Item = (Uuid, EmbeddedTags)>,
+) -> Result<(), ApiError> {
+    let mut programmes = Vec::new();
+    let mut offices = Vec::new();
+    for (id, tags) in releases {
+        if let Some(list) = tags.programmes {
+            programmes.push((ProgrammesOfRelease(id), list));
+        }
+        if let Some(list) = tags.offices {
+            offices.push((OfficesOfRelease(id), list));
+        }
+    }
+    let loader = data_loader(ctx)?;
+    if !programmes.is_empty() {
+        loader.feed_many(programmes).await;
+    }
+    if !offices.is_empty() {
+        loader.feed_many(offices).await;
+    }
+    Ok(())
+}
+
 #[derive(Debug)]
 pub struct ArchiveLoader {
-    db: DatabaseConnection,
+    store: Store,
 }
 
 /// The programmes a release concerns, by name.
@@ -89,185 +127,109 @@ pub struct ProgrammeReleaseStats(pub i32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OfficeReleaseStats(pub i32);
 
-/// Aggregates over the releases tagged with one programme or office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ReleaseStats {
-    pub release_count: i64,
-    pub first_published_on: Option<NaiveDate>,
-    pub last_published_on: Option<NaiveDate>,
-}
-
-#[derive(Debug, FromQueryResult)]
-struct StatsRow {
-    owner_id: i32,
-    release_count: i64,
-    first_published_on: Option<NaiveDate>,
-    last_published_on: Option<NaiveDate>,
-}
-
-/// Every key gets a value, zero for programmes or offices without releases: a key missing
-/// from the answer would not be cached, and its resolver would query again.
-fn stats_by_key<K: Hash + Eq + Copy>(
-    keys: &[K],
-    rows: Vec<StatsRow>,
-    key_of: impl Fn(i32) -> K,
-) -> HashMap<K, ReleaseStats> {
-    let mut stats: HashMap<K, ReleaseStats> = keys
-        .iter()
-        .map(|&key| (key, ReleaseStats::default()))
-        .collect();
-    for row in rows {
-        stats.insert(
-            key_of(row.owner_id),
-            ReleaseStats {
-                release_count: row.release_count,
-                first_published_on: row.first_published_on,
-                last_published_on: row.last_published_on,
-            },
-        );
-    }
-    stats
+/// The store's answer by key, keyed by the loader's key type.
+fn rekey<K: Hash + Eq, I: Hash + Eq, V>(
+    answer: HashMap<I, V>,
+    key: impl Fn(I) -> K,
+) -> HashMap<K, V> {
+    answer
+        .into_iter()
+        .map(|(id, value)| (key(id), value))
+        .collect()
 }
 
 impl Loader<ProgrammesOfRelease> for ArchiveLoader {
     type Value = Vec<programme::Model>;
-    type Error = DbErr;
+    type Error = StoreError;
 
     async fn load(
         &self,
         keys: &[ProgrammesOfRelease],
-    ) -> Result<HashMap<ProgrammesOfRelease, Self::Value>, DbErr> {
-        let rows = release_programme::Entity::find()
-            .filter(release_programme::Column::ReleaseId.is_in(keys.iter().map(|key| key.0)))
-            .find_also_related(programme::Entity)
-            .order_by_asc(programme::Column::Name)
-            .all(&self.db)
-            .await?;
-        Ok(group(keys, rows, |tag| ProgrammesOfRelease(tag.release_id)))
+    ) -> Result<HashMap<ProgrammesOfRelease, Self::Value>, StoreError> {
+        let ids: Vec<Uuid> = keys.iter().map(|key| key.0).collect();
+        Ok(rekey(
+            self.store.programmes_of_releases(&ids).await?,
+            ProgrammesOfRelease,
+        ))
     }
 }
 
 impl Loader<OfficesOfRelease> for ArchiveLoader {
     type Value = Vec<office::Model>;
-    type Error = DbErr;
+    type Error = StoreError;
 
     async fn load(
         &self,
         keys: &[OfficesOfRelease],
-    ) -> Result<HashMap<OfficesOfRelease, Self::Value>, DbErr> {
-        let rows = release_office::Entity::find()
-            .filter(release_office::Column::ReleaseId.is_in(keys.iter().map(|key| key.0)))
-            .find_also_related(office::Entity)
-            .order_by_asc(office::Column::Name)
-            .all(&self.db)
-            .await?;
-        Ok(group(keys, rows, |tag| OfficesOfRelease(tag.release_id)))
+    ) -> Result<HashMap<OfficesOfRelease, Self::Value>, StoreError> {
+        let ids: Vec<Uuid> = keys.iter().map(|key| key.0).collect();
+        Ok(rekey(
+            self.store.offices_of_releases(&ids).await?,
+            OfficesOfRelease,
+        ))
     }
 }
 
 impl Loader<OfficesOfProgramme> for ArchiveLoader {
     type Value = Vec<office::Model>;
-    type Error = DbErr;
+    type Error = StoreError;
 
     async fn load(
         &self,
         keys: &[OfficesOfProgramme],
-    ) -> Result<HashMap<OfficesOfProgramme, Self::Value>, DbErr> {
-        let rows = programme_office::Entity::find()
-            .filter(programme_office::Column::ProgrammeId.is_in(keys.iter().map(|key| key.0)))
-            .find_also_related(office::Entity)
-            .order_by_asc(office::Column::Name)
-            .all(&self.db)
-            .await?;
-        Ok(group(keys, rows, |link| {
-            OfficesOfProgramme(link.programme_id)
-        }))
+    ) -> Result<HashMap<OfficesOfProgramme, Self::Value>, StoreError> {
+        let ids: Vec<i32> = keys.iter().map(|key| key.0).collect();
+        Ok(rekey(
+            self.store.offices_of_programmes(&ids).await?,
+            OfficesOfProgramme,
+        ))
     }
 }
 
 impl Loader<ProgrammesOfOffice> for ArchiveLoader {
     type Value = Vec<programme::Model>;
-    type Error = DbErr;
+    type Error = StoreError;
 
     async fn load(
         &self,
         keys: &[ProgrammesOfOffice],
-    ) -> Result<HashMap<ProgrammesOfOffice, Self::Value>, DbErr> {
-        let rows = programme_office::Entity::find()
-            .filter(programme_office::Column::OfficeId.is_in(keys.iter().map(|key| key.0)))
-            .find_also_related(programme::Entity)
-            .order_by_asc(programme::Column::Name)
-            .all(&self.db)
-            .await?;
-        Ok(group(keys, rows, |link| ProgrammesOfOffice(link.office_id)))
+    ) -> Result<HashMap<ProgrammesOfOffice, Self::Value>, StoreError> {
+        let ids: Vec<i32> = keys.iter().map(|key| key.0).collect();
+        Ok(rekey(
+            self.store.programmes_of_offices(&ids).await?,
+            ProgrammesOfOffice,
+        ))
     }
 }
 
 impl Loader<ProgrammeReleaseStats> for ArchiveLoader {
     type Value = ReleaseStats;
-    type Error = DbErr;
+    type Error = StoreError;
 
     async fn load(
         &self,
         keys: &[ProgrammeReleaseStats],
-    ) -> Result<HashMap<ProgrammeReleaseStats, ReleaseStats>, DbErr> {
-        use release_programme::Column;
-        let stats = release_programme::Entity::find()
-            .select_only()
-            .column_as(Column::ProgrammeId, "owner_id")
-            .column_as(Column::ReleaseId.count(), "release_count")
-            .column_as(Column::PublishedOn.min(), "first_published_on")
-            .column_as(Column::PublishedOn.max(), "last_published_on")
-            .filter(Column::ProgrammeId.is_in(keys.iter().map(|key| key.0)))
-            .group_by(Column::ProgrammeId)
-            .into_model::<StatsRow>()
-            .all(&self.db)
-            .await?;
-        Ok(stats_by_key(keys, stats, ProgrammeReleaseStats))
+    ) -> Result<HashMap<ProgrammeReleaseStats, ReleaseStats>, StoreError> {
+        let ids: Vec<i32> = keys.iter().map(|key| key.0).collect();
+        Ok(rekey(
+            self.store.release_stats(TagKind::Programme, &ids).await?,
+            ProgrammeReleaseStats,
+        ))
     }
 }
 
 impl Loader<OfficeReleaseStats> for ArchiveLoader {
     type Value = ReleaseStats;
-    type Error = DbErr;
+    type Error = StoreError;
 
     async fn load(
         &self,
         keys: &[OfficeReleaseStats],
-    ) -> Result<HashMap<OfficeReleaseStats, ReleaseStats>, DbErr> {
-        use release_office::Column;
-        let stats = release_office::Entity::find()
-            .select_only()
-            .column_as(Column::OfficeId, "owner_id")
-            .column_as(Column::ReleaseId.count(), "release_count")
-            .column_as(Column::PublishedOn.min(), "first_published_on")
-            .column_as(Column::PublishedOn.max(), "last_published_on")
-            .filter(Column::OfficeId.is_in(keys.iter().map(|key| key.0)))
-            .group_by(Column::OfficeId)
-            .into_model::<StatsRow>()
-            .all(&self.db)
-            .await?;
-        Ok(stats_by_key(keys, stats, OfficeReleaseStats))
+    ) -> Result<HashMap<OfficeReleaseStats, ReleaseStats>, StoreError> {
+        let ids: Vec<i32> = keys.iter().map(|key| key.0).collect();
+        Ok(rekey(
+            self.store.release_stats(TagKind::Office, &ids).await?,
+            OfficeReleaseStats,
+        ))
     }
-}
-
-/// Collects joined rows `(link, target)` into the targets of each key, keeping the query's
-/// order; keys without rows get an empty list (see `stats_by_key` for why). A link without its
-/// target cannot happen under the foreign keys, and is skipped.
-fn group<K, L, T>(
-    keys: &[K],
-    rows: Vec<(L, Option<T>)>,
-    key_of: impl Fn(&L) -> K,
-) -> HashMap<K, Vec<T>>
-where
-    K: Hash + Eq + Clone,
-{
-    let mut grouped: HashMap<K, Vec<T>> =
-        keys.iter().map(|key| (key.clone(), Vec::new())).collect();
-    for (link, target) in rows {
-        if let Some(target) = target {
-            grouped.entry(key_of(&link)).or_default().push(target);
-        }
-    }
-    grouped
 }

@@ -1,31 +1,30 @@
-//! The GraphQL schema of the archive: one module per type or concern, assembled here.
-//! `build_schema` gives the executable schema; `sdl` its printed form (`schema.graphql`).
+//! The GraphQL schema of the archive: one module per type or concern, assembled here. The
+//! resolvers read through the store (`crate::store`) and contain no SQL. `build_schema` gives
+//! the executable schema; `sdl` its printed form (`schema.graphql`).
 
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
-use sea_orm::DatabaseConnection;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 
-use crate::error::ApiError;
 use crate::ops::limits::Limits;
+use crate::store::Store;
 
 pub mod connection;
+pub mod context;
+pub mod cursor;
 pub mod date;
-pub mod embedded_tags;
 pub mod facets;
 pub mod filter;
 pub mod guard;
 pub mod loaders;
 pub mod node;
+pub mod objects;
 pub mod office;
 pub mod programme;
 pub mod query;
-pub mod related;
 pub mod release;
-pub mod search;
 
-use loaders::ArchiveDataLoader;
 use query::Query;
 
 /// Parsed documents kept for automatic persisted queries; the least recently used goes first.
@@ -34,15 +33,15 @@ const PERSISTED_QUERY_CAPACITY: usize = 1024;
 /// The executable schema: queries only.
 pub type ArchiveSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
-/// The schema serving `db`, enforcing `limits` on every request.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> ArchiveSchema {
+/// The schema reading `store`, enforcing `limits` on every request.
+pub fn build_schema(store: Store, limits: &Limits) -> ArchiveSchema {
     let mut builder = schema_builder()
         .extension(guard::QueryGuard::new(limits.clone()))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERY_CAPACITY,
         )))
         .limit_directives(limits.max_directives)
-        .data(db);
+        .data(store);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -59,20 +58,4 @@ pub fn sdl() -> String {
 
 fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
     Schema::build(Query, EmptyMutation, EmptySubscription)
-}
-
-/// The database connection the schema was built with.
-pub(crate) fn database<'a>(ctx: &Context<'a>) -> Result<&'a DatabaseConnection, ApiError> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| ApiError::Internal("the schema was built without a database".to_owned()))
-}
-
-/// The batch loader of the current request.
-pub(crate) fn data_loader<'a>(ctx: &Context<'a>) -> Result<&'a ArchiveDataLoader, ApiError> {
-    ctx.data::<ArchiveDataLoader>().map_err(|_| {
-        ApiError::Internal(
-            "the request has no data loader: execute it with `loaders::with_request_loaders`"
-                .to_owned(),
-        )
-    })
 }

@@ -7,9 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::schema::office::Office;
-use crate::schema::programme::Programme;
-use crate::schema::release::Release;
+use crate::schema::objects::{Office, Programme, Release};
 
 /// What a global id points at.
 #[derive(Debug, Clone, PartialEq, Eq)]

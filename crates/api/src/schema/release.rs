@@ -1,76 +1,33 @@
-//! The `Release` type: one press release. Its programmes and offices come through the batch
-//! loader, which the statement that read the release has usually primed already (see
-//! `embedded_tags`); otherwise a whole page costs one query per kind, not one per release.
-
-use std::sync::Arc;
+//! The `Release` type's fields: one press release. Its programmes and offices come through
+//! the batch loader, which the statement that read the release has usually primed already (see
+//! `store::tags`); otherwise a whole page costs one query per kind, not one per release.
 
 use async_graphql::{Context, ID, Object};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait,
-};
 use uuid::Uuid;
 
-use model::entity::release;
-
 use crate::error::ApiError;
+use crate::schema::connection::tag_selection;
+use crate::schema::context::store;
 use crate::schema::date::Date;
-use crate::schema::embedded_tags::{self, EmbeddedTags, TagSelection};
-use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease};
+use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease, data_loader, prime};
 use crate::schema::node::GlobalId;
-use crate::schema::office::Office;
-use crate::schema::programme::Programme;
-use crate::schema::related::{MAX_RELATED, MIN_RELATED, related_releases};
-use crate::schema::search::SearchQuery;
-use crate::schema::{data_loader, database};
-
-/// A release, and the search that found it when it comes from a searched list (for
-/// `highlight`; shared by the whole page, so cloning stays cheap).
-#[derive(Debug, Clone)]
-pub struct Release(pub release::Model, pub Option<Arc<SearchQuery>>);
-
-impl From<release::Model> for Release {
-    fn from(model: release::Model) -> Self {
-        Release::new(model)
-    }
-}
+use crate::schema::objects::{Office, Programme, Release};
+use crate::store::related::{MAX_RELATED, MIN_RELATED};
 
 impl Release {
-    /// A release not found by a search: its `highlight` is null.
-    pub fn new(model: release::Model) -> Release {
-        Release(model, None)
-    }
-
-    /// A release found by `search`.
-    pub fn found_by(model: release::Model, search: Option<Arc<SearchQuery>>) -> Release {
-        Release(model, search)
-    }
-
     /// The release with `slug`, read together with the programmes and offices that `ctx`'s
     /// field selects of it (one statement).
     pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> Result<Option<Release>, ApiError> {
-        let db = database(ctx)?;
-        let backend = db.get_database_backend();
-        let tags = TagSelection::of_field(ctx, &[&[]]);
-        let query = release::Entity::find()
-            .filter(release::Column::Slug.eq(slug))
-            .limit(1);
-        let Some(row) = db
-            .query_one_raw(tags.add_columns(query, backend).build(backend))
-            .await?
-        else {
+        let tags = tag_selection(ctx, &[&[]]);
+        let Some((model, tags)) = store(ctx)?.release_by_slug(slug, tags).await? else {
             return Ok(None);
         };
-        let model = release::Model::from_query_result(&row, "")?;
-        embedded_tags::prime(ctx, [(model.id, EmbeddedTags::read(&row, tags))]).await?;
+        prime(ctx, [(model.id, tags)]).await?;
         Ok(Some(Release::new(model)))
     }
 
-    pub async fn by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<Release>, ApiError> {
-        Ok(release::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .map(Release::new))
+    pub async fn by_id(ctx: &Context<'_>, id: Uuid) -> Result<Option<Release>, ApiError> {
+        Ok(store(ctx)?.release_by_id(id).await?.map(Release::new))
     }
 }
 
@@ -156,10 +113,18 @@ impl Release {
     async fn related(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 5, desc = "How many related releases to return: 1 to 20.")] first: i32,
+        #[graphql(
+            default_with = "crate::store::related::DEFAULT_RELATED",
+            desc = "How many related releases to return: 1 to 20."
+        )]
+        first: i32,
     ) -> Result<Vec<Release>, ApiError> {
-        let db = database(ctx)?;
-        let related = related_releases(db, &self.0, first).await?;
+        if !(MIN_RELATED..=MAX_RELATED).contains(&first) {
+            return Err(ApiError::RelatedCountOutOfRange(first));
+        }
+        let related = store(ctx)?
+            .related(self.0.id, &self.0.title, u64::from(first.unsigned_abs()))
+            .await?;
         Ok(related.into_iter().map(Release::new).collect())
     }
 }

@@ -1,3 +1,65 @@
-//! The read layer: every SQL statement the API runs, built with sea-query. Inputs are typed
-//! (a resolved filter, a page request, a facet request), outputs are plain rows; nothing here
-//! knows GraphQL or HTTP.
+//! The read layer: every SQL statement the API runs, built with sea-query. Its inputs are typed
+//! (resolved criteria, a page request, a tag selection), its outputs plain rows and models;
+//! it knows nothing of GraphQL or HTTP. `dialect` is the one place that says how PostgreSQL
+//! and SQLite differ.
+//!
+//! - `criteria`: which releases a list holds, as SQL conditions (anchored on one tag's index
+//!   when every release must carry it);
+//! - `page`: keyset pages of releases and their count;
+//! - `releases`: one release by slug or id;
+//! - `tags`: a release's programmes and offices, embedded as JSON columns or batch-loaded;
+//! - `catalogue`: programmes and offices, their slugs and release statistics;
+//! - `facets`: releases counted per day and per tag, from the count tables when they are exact;
+//! - `related`: the candidates and scores of `Release.related`;
+//! - `search`: the search language, parsed once per request.
+
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+
+pub mod catalogue;
+pub mod criteria;
+pub mod dialect;
+pub mod facets;
+pub mod page;
+pub mod related;
+pub mod releases;
+pub mod search;
+pub mod tag_table;
+pub mod tags;
+
+#[cfg(test)]
+mod sql_snapshots;
+
+pub use dialect::Dialect;
+
+/// Why a read failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database failed")]
+    Database(#[from] DbErr),
+    #[error("the archive is served from PostgreSQL or SQLite, not {0:?}")]
+    UnsupportedBackend(DbBackend),
+    #[error("the page request does not fit its list")]
+    Page(#[from] page::PageError),
+}
+
+/// The archive's database, read by the API. Cloning is cheap (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection) -> Store {
+        Store { db }
+    }
+
+    /// The connection pool, for statements that need no dialect.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The SQL dialect of the database.
+    pub fn dialect(&self) -> Result<Dialect, StoreError> {
+        Dialect::of(self.db.get_database_backend())
+    }
+}

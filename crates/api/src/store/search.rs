@@ -4,7 +4,7 @@
 //! group a list of terms that must all match — words, `"quoted phrases"` and `-excluded`
 //! words or phrases. Only letters and digits survive inside words, so nothing the client types
 //! reaches a database as query syntax (and the rendered query is bound as a parameter anyway).
-//! The same query is then rendered for each backend:
+//! `store::dialect` renders the same query for each backend:
 //!
 //! - **PostgreSQL**: `search_vector @@ tsquery`, where the tsquery is
 //!   `websearch_to_tsquery('english', <query>)` OR'ed with the last group minus its last word
@@ -31,16 +31,16 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
-use sea_orm::DbBackend;
-use sea_orm::sea_query::Expr;
-
-use crate::error::ApiError;
 
 /// Longest search text accepted, in characters.
 pub const MAX_SEARCH_CHARS: usize = 500;
 
-/// Weights of the title and summary columns in SQLite's `bm25`: a title match counts 10×.
-const SQLITE_RANK: &str = "-bm25(\"release_fts\", 10.0, 1.0)";
+/// A search text longer than [`MAX_SEARCH_CHARS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the search is {length} characters long: use at most {MAX_SEARCH_CHARS}")]
+pub struct SearchTooLong {
+    pub length: usize,
+}
 
 /// PostgreSQL's English stop words (`tsearch_data/english.stop`).
 const STOP_WORDS: &[&str] = &[
@@ -223,13 +223,10 @@ enum Piece {
 impl SearchQuery {
     /// Parses what a client typed. Punctuation outside words is ignored; `"…"` is a phrase,
     /// a leading `-` excludes, a bare `or` (any case) separates alternatives.
-    pub fn parse(text: &str) -> Result<SearchQuery, ApiError> {
+    pub fn parse(text: &str) -> Result<SearchQuery, SearchTooLong> {
         let length = text.chars().count();
         if length > MAX_SEARCH_CHARS {
-            return Err(ApiError::SearchTooLong {
-                length,
-                max: MAX_SEARCH_CHARS,
-            });
+            return Err(SearchTooLong { length });
         }
         let pieces = lex(text);
         Ok(SearchQuery::from_pieces(pieces))
@@ -287,71 +284,19 @@ impl SearchQuery {
         self.groups.is_empty()
     }
 
-    /// The condition on `release` selecting the matching releases.
-    pub fn condition(&self, backend: DbBackend) -> Result<Expr, ApiError> {
-        match backend {
-            DbBackend::Postgres => {
-                let (tsquery, values) = self.postgres_tsquery();
-                Ok(Expr::cust_with_values(
-                    format!("\"release\".\"search_vector\" @@ {tsquery}"),
-                    values,
-                ))
-            }
-            DbBackend::Sqlite => Ok(Expr::cust_with_values(
-                "\"release\".rowid IN (SELECT rowid FROM \"release_fts\" WHERE \"release_fts\" MATCH ?)",
-                [self.fts5()],
-            )),
-            other => Err(unsupported(other)),
-        }
+    /// The whole search in `websearch_to_tsquery` syntax.
+    pub fn websearch_text(&self) -> String {
+        websearch_text(&self.groups)
     }
 
-    /// How well a matching release matches, higher is better, as a double precision number.
-    /// The same expression is used in SELECT, WHERE and ORDER BY, so a rank read from one page
-    /// compares exactly equal to itself on the next.
-    pub fn rank(&self, backend: DbBackend) -> Result<Expr, ApiError> {
-        match backend {
-            DbBackend::Postgres => {
-                let (tsquery, values) = self.postgres_tsquery();
-                Ok(Expr::cust_with_values(
-                    format!("ts_rank(\"release\".\"search_vector\", {tsquery})::float8"),
-                    values,
-                ))
-            }
-            DbBackend::Sqlite => Ok(Expr::cust_with_values(
-                format!(
-                    "(SELECT {SQLITE_RANK} FROM \"release_fts\" WHERE \"release_fts\" MATCH ? AND \"release_fts\".rowid = \"release\".rowid)"
-                ),
-                [self.fts5()],
-            )),
-            other => Err(unsupported(other)),
-        }
-    }
-
-    /// The tsquery (SQL with `$n` placeholders) and its values.
-    fn postgres_tsquery(&self) -> (String, Vec<String>) {
-        let whole = websearch_text(&self.groups);
-        let Some((prefix, last_group)) = self.prefix_and_rest() else {
-            return (
-                "websearch_to_tsquery('english', $1)".to_owned(),
-                vec![whole],
-            );
-        };
-        // The last group without its last word, AND that word as a prefix. `simple`: a word
-        // still being typed is neither stemmed nor dropped as a stop word.
-        let prefix = format!("'{prefix}':*");
-        if last_group.is_empty() {
-            // Nothing else in the group: no empty tsquery (PostgreSQL would log a notice).
-            return (
-                "(websearch_to_tsquery('english', $1) || to_tsquery('simple', $2))".to_owned(),
-                vec![whole, prefix],
-            );
-        }
-        let rest = websearch_text(&[last_group]);
-        (
-            "(websearch_to_tsquery('english', $1) || (websearch_to_tsquery('english', $2) && to_tsquery('simple', $3)))"
-                .to_owned(),
-            vec![whole, rest, prefix],
-        )
+    /// The word being typed as a `to_tsquery` prefix (`'word':*`), and the rest of its group
+    /// in `websearch_to_tsquery` syntax (`None` when the word is alone in its group): PostgreSQL
+    /// matches the search, or that rest AND the prefix, so a search box can search as the user
+    /// types. `None` when the search does not end with a plain word.
+    pub fn typed_prefix(&self) -> Option<(String, Option<String>)> {
+        let (prefix, rest) = self.prefix_and_rest()?;
+        let rest = (!rest.is_empty()).then(|| websearch_text(&[rest]));
+        Some((format!("'{prefix}':*"), rest))
     }
 
     /// The word being typed and the rest of its group.
@@ -365,7 +310,7 @@ impl SearchQuery {
     }
 
     /// The query as an FTS5 expression: `("a" AND "b c" AND "d"*) NOT ("e") OR (…)`.
-    fn fts5(&self) -> String {
+    pub fn fts5(&self) -> String {
         let groups: Vec<String> = self
             .groups
             .iter()
@@ -437,12 +382,6 @@ impl SearchQuery {
         }
         !is_stop_word(&lower) && self.stems.contains(&stem(&lower))
     }
-}
-
-fn unsupported(backend: DbBackend) -> ApiError {
-    ApiError::Internal(format!(
-        "full-text search is implemented for PostgreSQL and SQLite, not {backend:?}"
-    ))
 }
 
 /// The groups in `websearch_to_tsquery` syntax. Every term is quoted; words hold only letters
@@ -540,7 +479,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> SearchQuery {
-        SearchQuery::parse(text).unwrap_or_default()
+        SearchQuery::parse(text).unwrap()
     }
 
     #[test]
@@ -580,32 +519,25 @@ mod tests {
     }
 
     #[test]
-    fn postgres_tsqueries() {
-        let (sql, values) = parse("health -china or herders'").postgres_tsquery();
-        assert!(sql.ends_with("|| to_tsquery('simple', $2))"), "{sql}");
+    fn the_typed_word_is_a_prefix_beside_the_rest_of_its_group() {
+        let search = parse("health -china or herders'");
+        assert_eq!(search.websearch_text(), r#""health" -"china" or "herders""#);
         assert_eq!(
-            values,
-            [
-                r#""health" -"china" or "herders""#.to_owned(),
-                "'herders':*".to_owned()
-            ]
+            search.typed_prefix(),
+            Some(("'herders':*".to_owned(), None))
         );
-        let (sql, values) = parse("health -china or quality appren").postgres_tsquery();
-        assert!(
-            sql.ends_with("|| (websearch_to_tsquery('english', $2) && to_tsquery('simple', $3)))"),
-            "{sql}"
+        let search = parse("health -china or quality appren");
+        assert_eq!(
+            search.websearch_text(),
+            r#""health" -"china" or "quality" "appren""#
         );
         assert_eq!(
-            values,
-            [
-                r#""health" -"china" or "quality" "appren""#.to_owned(),
-                r#""quality""#.to_owned(),
-                "'appren':*".to_owned()
-            ]
+            search.typed_prefix(),
+            Some(("'appren':*".to_owned(), Some(r#""quality""#.to_owned())))
         );
-        let (sql, values) = parse(r#"a1 "social security""#).postgres_tsquery();
-        assert_eq!(sql, "websearch_to_tsquery('english', $1)");
-        assert_eq!(values, [r#""a1" "social security""#.to_owned()]);
+        let search = parse(r#"a1 "social security""#);
+        assert_eq!(search.websearch_text(), r#""a1" "social security""#);
+        assert_eq!(search.typed_prefix(), None);
     }
 
     #[test]
