@@ -261,8 +261,8 @@ pub enum StartupError {
     Telemetry(String),
     #[error("cannot connect to the database at {url}")]
     Connect { url: String, source: DbErr },
-    #[error("cannot apply the database migrations: {0}")]
-    Migrate(DbErr),
+    #[error("cannot apply the database migrations")]
+    Migrate(#[source] DbErr),
     #[error("cannot load the listings")]
     Ingest(#[from] ingest::IngestError),
     #[error("cannot listen on {address}")]
@@ -270,8 +270,8 @@ pub enum StartupError {
         address: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the HTTP server failed: {0}")]
-    Serve(std::io::Error),
+    #[error("the HTTP server failed")]
+    Serve(#[source] std::io::Error),
     #[error(
         "invalid CORS origin \"{0}\": give a scheme and host (and port if not the default), e.g. https://app.example.org"
     )]

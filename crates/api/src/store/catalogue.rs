@@ -60,34 +60,20 @@ impl Store {
         slugs: &[String],
     ) -> Result<Resolved, StoreError> {
         let found: Vec<(i32, String)> = match kind {
-            TagKind::Programme => {
-                programme::Entity::find()
-                    .select_only()
-                    .column(programme::Column::Id)
-                    .column(programme::Column::Slug)
-                    .filter(programme::Column::Slug.is_in(slugs.iter().cloned()))
-                    .into_tuple()
-                    .all(self.db())
-                    .await?
-            }
-            TagKind::Office => {
-                office::Entity::find()
-                    .select_only()
-                    .column(office::Column::Id)
-                    .column(office::Column::Slug)
-                    .filter(office::Column::Slug.is_in(slugs.iter().cloned()))
-                    .into_tuple()
-                    .all(self.db())
-                    .await?
-            }
+            TagKind::Programme => self.slugs_of::<programme::Entity>(Some(slugs)).await?,
+            TagKind::Office => self.slugs_of::<office::Entity>(Some(slugs)).await?,
         };
         if let Some(unknown) = slugs
             .iter()
             .find(|slug| !found.iter().any(|(_, known)| known == *slug))
         {
+            let every: Vec<(i32, String)> = match kind {
+                TagKind::Programme => self.slugs_of::<programme::Entity>(None).await?,
+                TagKind::Office => self.slugs_of::<office::Entity>(None).await?,
+            };
             return Ok(Resolved::Unknown {
                 unknown: unknown.clone(),
-                valid: self.slugs(kind).await?,
+                valid: every.into_iter().map(|(_, slug)| slug).collect(),
             });
         }
         let mut ids: Vec<i32> = found.into_iter().map(|(id, _)| id).collect();
@@ -96,27 +82,36 @@ impl Store {
         Ok(Resolved::Ids(ids))
     }
 
-    /// Every slug of `kind`, in order.
-    async fn slugs(&self, kind: TagKind) -> Result<Vec<String>, StoreError> {
-        Ok(match kind {
-            TagKind::Programme => {
-                programme::Entity::find()
-                    .select_only()
-                    .column(programme::Column::Slug)
-                    .order_by_asc(programme::Column::Slug)
-                    .into_tuple()
-                    .all(self.db())
-                    .await?
-            }
-            TagKind::Office => {
-                office::Entity::find()
-                    .select_only()
-                    .column(office::Column::Slug)
-                    .order_by_asc(office::Column::Slug)
-                    .into_tuple()
-                    .all(self.db())
-                    .await?
-            }
-        })
+    /// `(id, slug)` of the catalogue entries of `E` whose slug is one of `slugs` (all of them
+    /// when `None`), by slug.
+    async fn slugs_of<E: CatalogueEntity>(
+        &self,
+        slugs: Option<&[String]>,
+    ) -> Result<Vec<(i32, String)>, StoreError> {
+        let mut query = E::find()
+            .select_only()
+            .column(E::ID)
+            .column(E::SLUG)
+            .order_by_asc(E::SLUG);
+        if let Some(slugs) = slugs {
+            query = query.filter(E::SLUG.is_in(slugs.iter().cloned()));
+        }
+        Ok(query.into_tuple().all(self.db()).await?)
     }
+}
+
+/// `programme` and `office`: entries with an integer `id` and a unique `slug`.
+trait CatalogueEntity: EntityTrait {
+    const ID: Self::Column;
+    const SLUG: Self::Column;
+}
+
+impl CatalogueEntity for programme::Entity {
+    const ID: programme::Column = programme::Column::Id;
+    const SLUG: programme::Column = programme::Column::Slug;
+}
+
+impl CatalogueEntity for office::Entity {
+    const ID: office::Column = office::Column::Id;
+    const SLUG: office::Column = office::Column::Slug;
 }
