@@ -6,7 +6,7 @@
 # GraphiQL 3.8.3 is the last release that ships a UMD build (graphiql.min.js and
 # graphiql.min.css); it runs on the UMD production builds of React and ReactDOM 18.3.1.
 # To move to other versions, change the versions below and the matching constants in
-# crates/api/src/assets.rs, run this script with EMPTY checksums once to print the new ones,
+# crates/api/src/http/assets.rs, run this script with EMPTY checksums once to print the new ones,
 # and review what it prints before pinning them.
 set -euo pipefail
 
@@ -21,7 +21,7 @@ REACT_DOM_SHA256=031d4427a99f2f3f6cac18bbbf308594a67e4f47d10f4896fdec446505b040e
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/crates/api/assets/playground"
-assets_rs="$root/crates/api/src/assets.rs"
+assets_rs="$root/crates/api/src/http/assets.rs"
 
 # The server builds the URLs (and their year-long cache lifetime) from its own version
 # constants, so both must name the same versions.

@@ -1,6 +1,6 @@
 //! What one request may ask of the server: size, shape and cost limits, the deadline, and the
 //! schema features a production deployment may switch off. Each is a flag with an environment
-//! variable; the defaults fit this schema (see "Limits and failure behaviour" in the README).
+//! variable; the defaults fit this schema (see docs/limits.md).
 
 use std::time::Duration;
 
