@@ -1,16 +1,11 @@
 //! The `ingest` command as a user runs it: dry-run output, the closing summary line,
 //! exit codes, and errors that name the file and line.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test assertions")]
-
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::repo_root;
 
 /// Runs `ingest` from the repository root with a clean environment for its settings.
 fn ingest(args: &[&str]) -> Output {

@@ -1,10 +1,8 @@
 //! The corpus generator: deterministic output, listings the parser and the loader accept, the
 //! advertised shares of summaries, credits, dates and tags, and the split into files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test assertions")]
-
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::NaiveDate;
@@ -13,9 +11,7 @@ use ingest::generate::{GenerateError, GenerateOptions, generate};
 use ingest::parse::{ParsedRelease, parse_listing};
 use ingest::tag::Tagger;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::repo_root;
 
 fn options(releases: u64, seed: u64, out: &Path, releases_per_file: u64) -> GenerateOptions {
     GenerateOptions {
@@ -44,9 +40,7 @@ fn read_corpus(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn parse_corpus(dir: &Path) -> Vec<Vec<ParsedRelease>> {
     read_corpus(dir)
         .into_iter()
-        .map(|(name, bytes)| {
-            parse_listing(Path::new(&name), &bytes).unwrap_or_else(|e| panic!("{e}"))
-        })
+        .map(|(name, bytes)| parse_listing(Path::new(&name), &bytes).unwrap())
         .collect()
 }
 
