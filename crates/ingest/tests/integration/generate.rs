@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use chrono::NaiveDate;
 use ingest::catalogue::Catalogue;
@@ -11,7 +10,7 @@ use ingest::generate::{GenerateError, GenerateOptions, generate};
 use ingest::parse::{ParsedRelease, parse_listing};
 use ingest::tag::Tagger;
 
-use crate::repo_root;
+use crate::{ingest, repo_root};
 
 fn options(releases: u64, seed: u64, out: &Path, releases_per_file: u64) -> GenerateOptions {
     GenerateOptions {
@@ -247,16 +246,6 @@ fn empty_requests_are_refused() {
         generate(&options(10, 1, dir.path(), 0)),
         Err(GenerateError::NoReleasesPerFile)
     ));
-}
-
-fn ingest(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ingest"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("DATABASE_URL")
-        .env_remove("CATALOGUE")
-        .output()
-        .expect("ingest runs")
 }
 
 #[test]

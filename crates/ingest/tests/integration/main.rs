@@ -10,6 +10,7 @@
 )]
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 mod cli;
 mod generate;
@@ -20,4 +21,15 @@ mod tagging;
 /// The repository root (where `seeds/` lives).
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `ingest` from the repository root with a clean environment for its settings.
+fn ingest(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ingest"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("DATABASE_URL")
+        .env_remove("CATALOGUE")
+        .output()
+        .expect("ingest runs")
 }
