@@ -118,11 +118,13 @@ pub fn check_node() -> Result<(), String> {
         .next()
         .and_then(|major| major.parse::<u32>().ok());
     match major {
-        Some(major) if output.status.success() && major >= MIN_NODE_MAJOR => Ok(()),
-        _ => Err(format!(
-            "Node.js {version} is too old or does not run (`node --version` exited with {}): \
-             {install}",
+        _ if !output.status.success() => Err(format!(
+            "Node.js does not run (`node --version` failed with {}): {install}",
             output.status
+        )),
+        Some(major) if major >= MIN_NODE_MAJOR => Ok(()),
+        _ => Err(format!(
+            "Node.js {version} is too old for the client tests: {install}"
         )),
     }
 }
