@@ -3,11 +3,6 @@
 //! Expected values are worked out from the listings with `ingest::prepare` (and release slugs
 //! read with SQL), never taken from the server.
 
-#![allow(
-    clippy::expect_used,
-    reason = "in tests a failed expectation is a failure, reported with its message"
-)]
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -15,30 +10,17 @@ use base64::Engine;
 use chrono::{Datelike, Days, NaiveDate};
 use sea_orm::{DatabaseConnection, EntityTrait, ModelTrait};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use ingest::catalogue::Catalogue;
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with};
+use integration_tests::json::{count, list, text};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, record_statements,
-    repo_root, seed_listings, stored_slugs,
+    Backend, ExpectedRelease, TestDatabase, both_backends, catalogue_path, date, expected_releases,
+    newest_first, record_statements, repo_root, seed_listings,
 };
 use model::entity::release;
 
 // ------------------------------------------------------------------------------- fixtures ---
-
-/// A release as the listings say it should be served.
-#[derive(Debug, Clone)]
-struct ExpectedRelease {
-    id: Uuid,
-    slug: String,
-    title: String,
-    published_on: NaiveDate,
-    summary: Option<String>,
-    image_credit: Option<String>,
-    programmes: BTreeSet<String>,
-    offices: BTreeSet<String>,
-}
 
 /// What the archive should contain.
 #[derive(Debug)]
@@ -53,31 +35,7 @@ impl Archive {
     /// they are read from the `release` table of `db`.
     async fn from_listings(db: &DatabaseConnection, listings: &[PathBuf]) -> Archive {
         let catalogue = Catalogue::load(&catalogue_path()).expect("the seed catalogue loads");
-        let input = prepare_listings(listings);
-        let slugs = stored_slugs(db).await;
-        let mut releases: Vec<ExpectedRelease> = input
-            .releases
-            .into_iter()
-            .map(|prepared| ExpectedRelease {
-                id: prepared.id,
-                slug: slugs
-                    .get(&prepared.id)
-                    .cloned()
-                    .expect("every listed release is stored"),
-                title: prepared.release.title,
-                published_on: prepared.release.published_on,
-                summary: prepared.release.summary,
-                image_credit: prepared.release.image_credit,
-                programmes: prepared
-                    .tags
-                    .programmes
-                    .into_iter()
-                    .map(|t| t.slug)
-                    .collect(),
-                offices: prepared.tags.offices.into_iter().map(|t| t.slug).collect(),
-            })
-            .collect();
-        releases.sort_by_key(|r| std::cmp::Reverse((r.published_on, r.id)));
+        let releases = newest_first(expected_releases(db, listings).await);
         Archive {
             catalogue,
             releases,
@@ -163,36 +121,12 @@ async fn seeded_with_synthetic(backend: Backend, count: u64) -> (Fixture, tempfi
     (fixture, dir)
 }
 
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, month, day).expect("a valid date")
-}
-
 fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a string, got {value}"))
-        .to_owned()
-}
-
-fn list(value: &Value) -> &Vec<Value> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("expected a list, got {value}"))
-}
-
 fn slugs_of(nodes: &Value) -> Vec<String> {
     list(nodes).iter().map(|node| text(&node["slug"])).collect()
-}
-
-fn count(value: &Value) -> usize {
-    value
-        .as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or_else(|| panic!("expected a count, got {value}"))
 }
 
 /// The single error of `body`, which must have failed with `BAD_USER_INPUT`.

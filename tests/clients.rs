@@ -1,22 +1,21 @@
 //! Real GraphQL clients against the real server over PostgreSQL: the GraphQL-over-HTTP audit,
 //! Apollo Client, the schema diff against `schema.graphql` and a headless browser. Each test runs
-//! a Node script from `clients/` (installed with `npm ci --prefix clients`) and fails with its output.
+//! a Node script from `clients/` and fails with its output. The clients' packages are installed
+//! on first use (`npm ci --prefix clients`) when `clients/node_modules` is missing or stale.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use integration_tests::app::{TestApp, spawn_app};
+use integration_tests::clients::{clients_dir, ensure_installed};
+use integration_tests::prerequisites::chromium;
 use integration_tests::{Backend, TestDatabase, repo_root};
 use tokio::process::Command;
 
 /// Longer than any script needs on a loaded 2-core machine, short enough to end a hung client.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
-
-fn clients_dir() -> PathBuf {
-    repo_root().join("clients")
-}
 
 /// A server with the seed listings over a fresh PostgreSQL database (kept alive with it).
 async fn seeded_server() -> (TestDatabase, TestApp) {
@@ -27,23 +26,28 @@ async fn seeded_server() -> (TestDatabase, TestApp) {
 
 /// Runs `node clients/<script> <args>` and returns what it printed, whatever its exit status.
 async fn run_client(script: &str, args: &[OsString]) -> Output {
+    run_client_with_env(script, args, &[]).await
+}
+
+/// [`run_client`] with these environment variables set for the script.
+async fn run_client_with_env(script: &str, args: &[OsString], env: &[(&str, &OsStr)]) -> Output {
+    // The first client test installs the packages; the others wait for it.
+    tokio::task::spawn_blocking(ensure_installed)
+        .await
+        .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
     let dir = clients_dir();
-    assert!(
-        dir.join("node_modules").is_dir(),
-        "{} is missing: run `npm ci --prefix clients` first",
-        dir.join("node_modules").display()
-    );
     let mut command = Command::new("node");
     command
         .arg(dir.join(script))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(&dir)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     let output = tokio::time::timeout(CLIENT_TIMEOUT, command.output())
         .await
         .unwrap_or_else(|_| panic!("node {script} ran longer than {CLIENT_TIMEOUT:?}"))
-        .unwrap_or_else(|e| panic!("cannot run `node` (is Node.js 20 or newer installed?): {e}"));
+        .expect("cannot run `node` (is Node.js 20 or newer installed?)");
     // Shown with --nocapture: the tables of what each client checked.
     println!(
         "$ node clients/{script}\n{}",
@@ -63,7 +67,12 @@ fn describe(script: &str, output: &Output) -> String {
 
 /// Runs a client script that must succeed; returns its stdout.
 async fn client_passes(script: &str, args: &[OsString]) -> String {
-    let output = run_client(script, args).await;
+    client_passes_with_env(script, args, &[]).await
+}
+
+/// [`client_passes`] with these environment variables set for the script.
+async fn client_passes_with_env(script: &str, args: &[OsString], env: &[(&str, &OsStr)]) -> String {
+    let output = run_client_with_env(script, args, env).await;
     assert!(output.status.success(), "{}", describe(script, &output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -101,7 +110,7 @@ async fn served_schema_matches_the_published_one_or_the_changelog() {
 /// `schema.graphql` with `field` (SDL, e.g. `pressContact: String`) added to `type Release`.
 fn published_schema_with_release_field(field: &str) -> String {
     let published = std::fs::read_to_string(repo_root().join("schema.graphql"))
-        .unwrap_or_else(|e| panic!("cannot read schema.graphql: {e}"));
+        .expect("schema.graphql can be read");
     let opening = "type Release implements Node {\n";
     assert!(
         published.contains(opening),
@@ -114,10 +123,10 @@ fn published_schema_with_release_field(field: &str) -> String {
 /// `schema.graphql` without the field declared by `line` (and its description) in `type Release`.
 fn published_schema_without_release_field(line: &str) -> String {
     let published = std::fs::read_to_string(repo_root().join("schema.graphql"))
-        .unwrap_or_else(|e| panic!("cannot read schema.graphql: {e}"));
+        .expect("schema.graphql can be read");
     let release = published
         .find("type Release implements Node {")
-        .unwrap_or_else(|| panic!("schema.graphql has no type Release"));
+        .expect("schema.graphql has a type Release");
     let field = published[release..]
         .find(&format!("\n\t{line}\n"))
         .map(|offset| release + offset)
@@ -143,7 +152,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[tokio::test]
 async fn schema_diff_refuses_an_unannounced_breaking_change() {
     let (_database, app) = seeded_server().await;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
+    let dir = tempfile::tempdir().expect("a temporary folder");
     let base = arg(&app.base_url);
     let schema_flag = arg("--schema");
     let changelog_flag = arg("--changelog");
@@ -244,9 +253,15 @@ async fn schema_diff_refuses_an_unannounced_breaking_change() {
 
 #[tokio::test]
 async fn browser_shows_the_explorer_and_the_playground() {
+    let chromium = chromium();
     let (_database, app) = seeded_server().await;
     let artifacts = repo_root().join("target").join("client-artifacts");
     std::fs::create_dir_all(&artifacts)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", artifacts.display()));
-    client_passes("browser.mjs", &[arg(&app.base_url), arg(&artifacts)]).await;
+    client_passes_with_env(
+        "browser.mjs",
+        &[arg(&app.base_url), arg(&artifacts)],
+        &[("CHROMIUM_PATH", chromium.as_os_str())],
+    )
+    .await;
 }

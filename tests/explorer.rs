@@ -3,11 +3,6 @@
 //! recursively) is served from the server itself with the right type and caching, and nothing is
 //! fetched from another origin. The pages' behaviour in a real browser is `clients/browser.mjs`.
 
-#![allow(
-    clippy::expect_used,
-    reason = "in tests a failed expectation is a failure, reported with its message"
-)]
-
 use std::collections::{BTreeSet, VecDeque};
 
 use serde_json::Value;

@@ -3,11 +3,6 @@
 //! Expected counts are worked out in Rust from the listings parsed and tagged with
 //! `ingest::prepare`, never taken from the server.
 
-#![allow(
-    clippy::expect_used,
-    reason = "in tests a failed expectation is a failure, reported with its message"
-)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -16,9 +11,11 @@ use serde_json::{Value, json};
 
 use ingest::catalogue::Catalogue;
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with};
+use integration_tests::expected::tag_slugs;
+use integration_tests::json::{list, number};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, catalogue_path, prepare_listings, record_statements,
-    seeds_dir,
+    Backend, TestDatabase, both_backends, catalogue_path, date, prepare_listings,
+    record_statements, seeds_dir,
 };
 
 // ------------------------------------------------------------------------------- fixtures ---
@@ -46,15 +43,13 @@ impl Expected {
         let releases = input
             .releases
             .into_iter()
-            .map(|prepared| Tagged {
-                published_on: prepared.release.published_on,
-                programmes: prepared
-                    .tags
-                    .programmes
-                    .into_iter()
-                    .map(|t| t.slug)
-                    .collect(),
-                offices: prepared.tags.offices.into_iter().map(|t| t.slug).collect(),
+            .map(|prepared| {
+                let (programmes, offices) = tag_slugs(prepared.tags);
+                Tagged {
+                    published_on: prepared.release.published_on,
+                    programmes,
+                    offices,
+                }
             })
             .collect();
         let names = catalogue
@@ -223,18 +218,6 @@ query Facets($filter: ReleaseFilter) {
   }
 }"#;
 
-fn number(value: &Value) -> u64 {
-    value
-        .as_u64()
-        .unwrap_or_else(|| panic!("expected a count, got {value}"))
-}
-
-fn list(value: &Value) -> &Vec<Value> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("expected a list, got {value}"))
-}
-
 fn small(value: &Value) -> i32 {
     i32::try_from(number(value)).expect("a year or month")
 }
@@ -308,10 +291,6 @@ async fn seeded(backend: Backend) -> Fixture {
         expected: Expected::from_listings(&[seeds_dir()]),
         _database: database,
     }
-}
-
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, month, day).expect("a valid date")
 }
 
 /// A listing of `count` made-up releases from `first_day`, one every `step` days, alternately

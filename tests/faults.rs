@@ -22,10 +22,10 @@ use integration_tests::{Backend, TestDatabase, catalogue_path, run_from_drop, se
 /// settings (short acquire wait, statement timeout) as its flags and environment give them.
 async fn connect_server(url: &str) -> DatabaseConnection {
     let cli = api::Cli::try_parse_from(["api", "--database-url", url])
-        .unwrap_or_else(|e| panic!("the api flags do not parse: {e}"));
+        .expect("the api flags do not parse");
     ingest::database::connect_with(url, &cli.config.pool_settings())
         .await
-        .unwrap_or_else(|e| panic!("cannot connect the server to its database: {e}"))
+        .expect("cannot connect the server to its database")
 }
 
 async fn execute(db: &DatabaseConnection, sql: &str) {
@@ -142,20 +142,20 @@ async fn database_outage_under_load_is_reported_then_recovered() {
     let cluster = tokio::task::block_in_place(Cluster::start);
     let admin = Database::connect(cluster.url("postgres"))
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to the test cluster: {e}"));
+        .expect("cannot connect to the test cluster");
     execute(&admin, "CREATE DATABASE archive").await;
     admin.close().await.ok();
     let db = connect_server(&cluster.url("archive")).await;
     Migrator::up(&db, None)
         .await
-        .unwrap_or_else(|e| panic!("cannot migrate the test cluster: {e}"));
+        .expect("cannot migrate the test cluster");
     load_listings(&db, &[seeds_dir()]).await;
     let app = spawn_app_with(db).await;
 
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
-        .unwrap_or_else(|e| panic!("cannot build the HTTP client: {e}"));
+        .expect("cannot build the HTTP client");
     let url = app.url("/graphql");
     let expected = app.data(LOAD_QUERY, json!({})).await;
     assert_eq!(expected["releases"]["totalCount"], 5, "{expected}");
@@ -216,11 +216,7 @@ async fn database_outage_under_load_is_reported_then_recovered() {
     running.store(false, Ordering::Relaxed);
     let mut samples = Vec::new();
     for handle in clients {
-        samples.extend(
-            handle
-                .await
-                .unwrap_or_else(|e| panic!("a client task failed: {e}")),
-        );
+        samples.extend(handle.await.expect("a client task failed"));
     }
 
     let port = cluster.port();
@@ -432,8 +428,7 @@ async fn read_only_role_serves_every_query_and_cannot_write() {
         &indicatif::ProgressBar::hidden(),
     )
     .await
-    .err()
-    .unwrap_or_else(|| panic!("ingest succeeded under the read-only login"));
+    .expect_err("ingest succeeded under the read-only login");
     assert!(
         refused.to_string().contains("permission denied"),
         "{refused}"
@@ -502,11 +497,11 @@ async fn read_only_grants_follow_the_migration_down_and_up() {
     let position = migrations
         .iter()
         .position(|migration| migration.name() == "m20261125_000001_read_only_role")
-        .unwrap_or_else(|| panic!("the read-only migration is in the list"));
+        .expect("the read-only migration is in the list");
     let steps = u32::try_from(migrations.len() - position).unwrap_or(u32::MAX);
     Migrator::down(&db, Some(steps))
         .await
-        .unwrap_or_else(|e| panic!("the read-only migration does not go down: {e}"));
+        .expect("the read-only migration does not go down");
     assert_eq!(query_text(&db, can_read).await, "false");
     assert_eq!(
         query_text(&db, is_nologin).await,
@@ -515,7 +510,7 @@ async fn read_only_grants_follow_the_migration_down_and_up() {
     );
     Migrator::up(&db, None)
         .await
-        .unwrap_or_else(|e| panic!("the read-only migration does not go up again: {e}"));
+        .expect("the read-only migration does not go up again");
     assert_eq!(query_text(&db, can_read).await, "true");
 }
 
@@ -557,7 +552,7 @@ async fn content(db: &DatabaseConnection) -> BTreeMap<&'static str, String> {
 /// runs. `cargo test --workspace` builds it; when it is missing or older than its sources (a
 /// stale one may not know the newest migrations), it is built here first.
 fn ingest_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("no current executable: {e}"));
+    let exe = std::env::current_exe().expect("no current executable");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
@@ -586,7 +581,7 @@ fn ingest_binary() -> PathBuf {
         }
         let status = build
             .status()
-            .unwrap_or_else(|e| panic!("cannot run cargo to build the ingest binary: {e}"));
+            .expect("cannot run cargo to build the ingest binary");
         assert!(
             status.success() && binary.is_file(),
             "could not build {}: run `cargo build -p ingest --bin ingest` first",
@@ -651,7 +646,7 @@ async fn ingest_killed_mid_transaction_leaves_the_archive_as_it_was() {
     assert!(before["release"].starts_with("40 rows"), "{before:?}");
 
     let ingest = tokio::task::block_in_place(ingest_binary);
-    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let work = tempfile::tempdir().expect("temp dir");
     let corpus = work.path().join("listings");
     let log_path = work.path().join("ingest.log");
     let log = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
@@ -698,8 +693,7 @@ async fn ingest_killed_mid_transaction_leaves_the_archive_as_it_was() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let killed_after = started.elapsed();
-    run.kill()
-        .unwrap_or_else(|e| panic!("cannot SIGKILL ingest: {e}"));
+    run.kill().expect("cannot SIGKILL ingest");
     let status = wait_for(&mut run, Duration::from_secs(10), "the killed ingest").await;
     assert_eq!(status.signal(), Some(9), "ingest ended otherwise: {status}");
 
@@ -749,7 +743,7 @@ async fn ingest_killed_mid_transaction_leaves_the_archive_as_it_was() {
     let rerun_took = rerun_started.elapsed();
     let output = rerun
         .wait_with_output()
-        .unwrap_or_else(|e| panic!("cannot read the next ingest's output: {e}"));
+        .expect("cannot read the next ingest's output");
     assert!(
         status.success(),
         "the next ingest failed: {}",

@@ -262,11 +262,11 @@ fn attacks(app: &TestApp) -> Vec<Attack> {
 
 /// The resident memory of this process (the server runs in it), in kB.
 fn resident_kb() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_else(|e| panic!("cannot read /proc/self/status: {e}"));
+    let status =
+        std::fs::read_to_string("/proc/self/status").expect("cannot read /proc/self/status");
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmRSS in /proc/self/status"))
+        .expect("no VmRSS in /proc/self/status")
 }

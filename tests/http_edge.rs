@@ -2,11 +2,6 @@
 //! caching of GET queries, automatic persisted queries, cost reports, CORS, compression, the
 //! configurable limits, the request deadline, and the response cache.
 
-#![allow(
-    clippy::expect_used,
-    reason = "in tests a failed expectation is a failure, reported with its message"
-)]
-
 use std::time::Duration;
 
 use api::http::response_cache::ResponseCache;
@@ -32,7 +27,7 @@ async fn seeded_app_with(limits: Limits, cors: &[&str]) -> (TestDatabase, TestAp
     let origins: Vec<String> = cors.iter().map(|origin| (*origin).to_owned()).collect();
     let state = AppState::with_limits(db, limits)
         .with_cors_origins(&origins)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let app = spawn_app_with_state(state).await;
     (database, app)
 }
@@ -44,14 +39,11 @@ async fn post(app: &TestApp, accept: &str, body: Value) -> Response {
         .json(&body)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("POST /graphql: {e}"))
+        .expect("POST /graphql")
 }
 
 async fn json_of(response: Response) -> Value {
-    response
-        .json()
-        .await
-        .unwrap_or_else(|e| panic!("a JSON body: {e}"))
+    response.json().await.expect("a JSON body")
 }
 
 fn header(response: &Response, name: impl reqwest::header::AsHeaderName) -> &str {
@@ -134,7 +126,7 @@ async fn status_codes_follow_the_negotiated_media_type() {
             .body(r#"{"query": "{ __typename }"}"#)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert_eq!(response.status(), 415, "{content_type}");
     }
 
@@ -157,12 +149,7 @@ async fn get_queries_are_cacheable_and_revalidated_with_304() {
     let app = spawn_app(&database).await;
     let url = app.url("/graphql?query=%7B%20releases%20%7B%20totalCount%20%7D%20%7D");
 
-    let first = app
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let first = app.client.get(&url).send().await.unwrap();
     assert_eq!(first.status(), 200);
     let etag = header(&first, ETAG).to_owned();
     assert!(
@@ -180,7 +167,7 @@ async fn get_queries_are_cacheable_and_revalidated_with_304() {
         .header(IF_NONE_MATCH, &etag)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(header(&again, ETAG), etag);
     assert!(again.text().await.unwrap_or_default().is_empty());
@@ -191,7 +178,7 @@ async fn get_queries_are_cacheable_and_revalidated_with_304() {
         .header(IF_NONE_MATCH, "\"something-else\"")
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(stale.status(), 200, "a different ETag gets the full answer");
 
     // Errors are never cached.
@@ -200,7 +187,7 @@ async fn get_queries_are_cacheable_and_revalidated_with_304() {
         .get(app.url("/graphql?query=%7B%20nope%20%7D"))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(header(&failed, CACHE_CONTROL), "no-store");
     assert!(header(&failed, ETAG).is_empty());
 }
@@ -245,7 +232,7 @@ async fn automatic_persisted_queries_replace_the_text_with_its_hash() {
         .query(&[("extensions", persisted.to_string())])
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
         json_of(response).await["data"]["releases"]["totalCount"],
@@ -288,7 +275,7 @@ async fn cost_and_depth_are_reported_when_asked() {
         .json(&query)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let body = json_of(response).await;
     let cost = &body["extensions"]["cost"];
     // 10 releases × (nodes, title, programmes, slug) + the releases field itself.
@@ -310,12 +297,10 @@ async fn cors_admits_only_the_configured_origins() {
             .header("access-control-request-headers", "content-type")
             .send()
     };
-    let response = preflight(allowed).await.unwrap_or_else(|e| panic!("{e}"));
+    let response = preflight(allowed).await.unwrap();
     assert!(response.status().is_success());
     assert_eq!(header(&response, "access-control-allow-origin"), allowed);
-    let response = preflight("https://evil.example")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = preflight("https://evil.example").await.unwrap();
     assert!(header(&response, "access-control-allow-origin").is_empty());
 
     // No origins configured: no CORS headers at all.
@@ -328,7 +313,7 @@ async fn cors_admits_only_the_configured_origins() {
         .json(&json!({ "query": "{ __typename }" }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert!(header(&response, "access-control-allow-origin").is_empty());
 
     assert!(
@@ -350,7 +335,7 @@ async fn responses_are_compressed_for_clients_that_accept_it() {
             .json(&json!({ "query": "{ releases(first: 40) { nodes { title summary } } }" }))
             .send()
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         assert_eq!(header(&response, CONTENT_ENCODING), encoding);
     }
 }
@@ -419,10 +404,11 @@ async fn a_statement_past_statement_timeout_is_reported_as_a_timeout() {
     };
     let db = ingest::database::connect_with(&database.url, &settings)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let Err(error) = db.execute_unprepared("SELECT pg_sleep(2)").await else {
-        panic!("statement_timeout did not stop a 2 s statement");
-    };
+        .unwrap();
+    let error = db
+        .execute_unprepared("SELECT pg_sleep(2)")
+        .await
+        .expect_err("statement_timeout stops a 2 s statement");
     assert_eq!(api::ApiError::Database(error).code(), "TIMEOUT");
 }
 
@@ -444,7 +430,7 @@ async fn cache_lookups(app: &TestApp, result: &str) -> u64 {
         .await
         .text()
         .await
-        .unwrap_or_else(|e| panic!("GET /metrics: {e}"));
+        .expect("GET /metrics");
     let prefix = format!("pressroom_response_cache_lookups_total{{result=\"{result}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&prefix))
@@ -541,7 +527,7 @@ async fn repeated_queries_are_answered_from_memory_until_the_archive_changes() {
     writer
         .execute_raw(retitle("Retitled while cached"))
         .await
-        .unwrap_or_else(|e| panic!("UPDATE: {e}"));
+        .expect("UPDATE");
     until_newest_title(&app, &query, "Retitled while cached").await;
     let changed = json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
     assert_eq!(changed["data"]["releases"]["nodes"][0]["id"], id);
@@ -562,7 +548,7 @@ async fn repeated_queries_are_answered_from_memory_until_the_archive_changes() {
     writer
         .execute_raw(retitle("Retitled while the listener was down"))
         .await
-        .unwrap_or_else(|e| panic!("UPDATE: {e}"));
+        .expect("UPDATE");
     until_newest_title(&app, &query, "Retitled while the listener was down").await;
     until_listening(&cache).await;
     json_of(post(&app, GRAPHQL_RESPONSE, query.clone()).await).await;
@@ -610,7 +596,7 @@ async fn response_fields_come_in_the_order_the_query_asks_for_them() {
             .await
             .text()
             .await
-            .unwrap_or_else(|e| panic!("a body: {e}"));
+            .expect("a body");
         let at = |key: &str| {
             text.find(&format!("\"{key}\""))
                 .unwrap_or_else(|| panic!("{key} in {text}"))

@@ -78,7 +78,7 @@ async fn snapshot(
 
 /// A copy of the seed listings in a temporary folder, for tests that edit them.
 fn copy_seeds() -> (tempfile::TempDir, Vec<PathBuf>) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let dir = tempfile::tempdir().expect("temp dir");
     let copies = seed_listings()
         .iter()
         .map(|path| {
@@ -97,15 +97,13 @@ fn edit(path: &Path, from: &str, to: &str) {
         "{} does not contain {from:?}",
         path.display()
     );
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap_or_else(|e| panic!("write: {e}"));
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
 }
 
 async fn first_load_stores_every_seed_release(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
-    let outcome = ingest(&db, &seed_listings(), false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome = ingest(&db, &seed_listings(), false).await.unwrap();
     assert_eq!(outcome, report(40, 40, 0, 0, 0));
     assert_eq!(
         outcome.to_string(),
@@ -116,7 +114,7 @@ async fn first_load_stores_every_seed_release(backend: Backend) {
         release::Entity::find().count(&db).await.unwrap_or_default(),
         40
     );
-    let catalogue = Catalogue::load(&catalogue_path()).unwrap_or_else(|e| panic!("{e}"));
+    let catalogue = Catalogue::load(&catalogue_path()).unwrap();
     assert_eq!(
         office::Entity::find().count(&db).await.unwrap_or_default(),
         catalogue.offices.len() as u64
@@ -135,7 +133,7 @@ async fn first_load_stores_every_seed_release(backend: Backend) {
         .one(&db)
         .await
         .unwrap_or_default()
-        .unwrap_or_else(|| panic!("SCORE conference release missing"));
+        .expect("SCORE conference release missing");
     assert_eq!(score.title, "SCORE Pilot Experience Sharing Conference");
     assert_eq!(score.published_on.to_string(), "2021-06-24");
     assert_eq!(
@@ -175,7 +173,7 @@ async fn first_load_stores_every_seed_release(backend: Backend) {
         .one(&db)
         .await
         .unwrap_or_default()
-        .unwrap_or_else(|| panic!("beijing office missing"));
+        .expect("beijing office missing");
     let publisher_tags = release_office::Entity::find()
         .filter(release_office::Column::OfficeId.eq(beijing.id))
         .all(&db)
@@ -209,13 +207,9 @@ async fn first_load_stores_every_seed_release(backend: Backend) {
 async fn second_load_changes_nothing(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
-    ingest(&db, &seed_listings(), false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &seed_listings(), false).await.unwrap();
     let (before, before_p, before_o, _) = snapshot(&db).await;
-    let outcome = ingest(&db, &seed_listings(), false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome = ingest(&db, &seed_listings(), false).await.unwrap();
     assert_eq!(outcome, report(40, 0, 0, 40, 0));
     let (after, after_p, after_o, runs) = snapshot(&db).await;
     assert_eq!(before, after, "rows, slugs and timestamps are untouched");
@@ -227,9 +221,7 @@ async fn changed_summary_updates_its_row(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
     let (_dir, files) = copy_seeds();
-    ingest(&db, &files, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &files, false).await.unwrap();
     let (before, ..) = snapshot(&db).await;
 
     edit(
@@ -237,9 +229,7 @@ async fn changed_summary_updates_its_row(backend: Backend) {
         "says a new report.",
         "says a new ILO report on SCORE.",
     );
-    let outcome = ingest(&db, &files, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome = ingest(&db, &files, false).await.unwrap();
     assert_eq!(outcome, report(40, 0, 1, 39, 0));
 
     let (after, ..) = snapshot(&db).await;
@@ -275,23 +265,17 @@ async fn absent_releases_are_kept_unless_pruned(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
     let seeds = seed_listings();
-    ingest(&db, &seeds, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &seeds, false).await.unwrap();
 
     let one_file = vec![seeds[0].clone()];
-    let kept = ingest(&db, &one_file, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let kept = ingest(&db, &one_file, false).await.unwrap();
     assert_eq!(kept, report(20, 0, 0, 20, 0));
     assert_eq!(
         release::Entity::find().count(&db).await.unwrap_or_default(),
         40
     );
 
-    let pruned = ingest(&db, &one_file, true)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let pruned = ingest(&db, &one_file, true).await.unwrap();
     assert_eq!(pruned, report(20, 0, 0, 20, 20));
     assert_eq!(
         pruned.to_string(),
@@ -328,9 +312,7 @@ async fn one_bad_file_leaves_the_database_untouched(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
     let (dir, files) = copy_seeds();
-    ingest(&db, &files, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &files, false).await.unwrap();
     let before = snapshot(&db).await;
 
     // The good file changes and a bad one joins it: neither may be written.
@@ -340,12 +322,10 @@ async fn one_bad_file_leaves_the_database_untouched(backend: Backend) {
         "Wage recovery in several",
     );
     let bad = dir.path().join("zz-broken.txt");
-    std::fs::write(&bad, "News\n\n  1. A title\n\n    31 February 2021\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&bad, "News\n\n  1. A title\n\n    31 February 2021\n").unwrap();
     let error = ingest(&db, &[dir.path().to_path_buf()], false)
         .await
-        .err()
-        .unwrap_or_else(|| panic!("bad input accepted"));
+        .expect_err("bad input accepted");
     let message = error.to_string();
     assert!(
         message.contains("zz-broken.txt:5"),
@@ -357,7 +337,7 @@ async fn one_bad_file_leaves_the_database_untouched(backend: Backend) {
 async fn failure_mid_load_rolls_back_everything(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
-    let catalogue = Catalogue::load(&catalogue_path()).unwrap_or_else(|e| panic!("{e}"));
+    let catalogue = Catalogue::load(&catalogue_path()).unwrap();
     // Far more releases than one bulk chunk, the last one tagged with a programme the catalogue
     // lacks: the first chunks are written before the failure is found.
     let mut input = PreparedInput::default();
@@ -399,8 +379,7 @@ async fn failure_mid_load_rolls_back_everything(backend: Backend) {
         &ProgressBar::hidden(),
     )
     .await
-    .err()
-    .unwrap_or_else(|| panic!("unknown programme accepted"));
+    .expect_err("unknown programme accepted");
     assert!(error.to_string().contains("no-such-programme"), "{error}");
     assert_eq!(snapshot(&db).await, (vec![], vec![], vec![], 0));
     assert_eq!(
@@ -415,10 +394,7 @@ async fn concurrent_runs_neither_corrupt_nor_duplicate(backend: Backend) {
     let (a, b) = (test_db.connect().await, test_db.connect().await);
     let seeds = seed_listings();
     let (first, second) = tokio::join!(ingest(&a, &seeds, false), ingest(&b, &seeds, false));
-    let mut outcomes = [
-        first.unwrap_or_else(|e| panic!("{e}")),
-        second.unwrap_or_else(|e| panic!("{e}")),
-    ];
+    let mut outcomes = [first.unwrap(), second.unwrap()];
     outcomes.sort_by_key(|r| r.inserted);
     assert_eq!(
         outcomes,
@@ -446,12 +422,10 @@ async fn release_in_two_files_is_one_row(backend: Backend) {
     std::fs::write(
         &extra,
         "News\n\n  1. SCORE Pilot Experience Sharing Conference\n\n    24 June 2021\n\n  2. A release only here\n\n    1 July 2021\n",
-    ).unwrap_or_else(|e| panic!("{e}"));
+    ).unwrap();
     let mut all = files.clone();
     all.push(extra);
-    let outcome = ingest(&db, &all, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome = ingest(&db, &all, false).await.unwrap();
     assert_eq!(outcome, report(41, 41, 0, 0, 0));
     assert_eq!(
         release::Entity::find().count(&db).await.unwrap_or_default(),
@@ -462,15 +436,15 @@ async fn release_in_two_files_is_one_row(backend: Backend) {
 async fn colliding_titles_get_distinct_slugs(backend: Backend) {
     let test_db = TestDatabase::new(backend).await;
     let db = test_db.connect().await;
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
     let listing = dir.path().join("same-titles.txt");
     std::fs::write(
         &listing,
         "News\n\n  1. Annual report launched\n\n    2 March 2021\n\n  2. Annual report launched!\n\n    2 March 2021\n\n  3. Annual report launched\n\n    2 March 2020\n\n  4. Annual report: launched\n\n    2 March 2021\n",
-    ).unwrap_or_else(|e| panic!("{e}"));
+    ).unwrap();
     ingest(&db, std::slice::from_ref(&listing), false)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let slugs = |db: &DatabaseConnection| {
         let db = db.clone();
         async move {
@@ -502,9 +476,7 @@ async fn colliding_titles_get_distinct_slugs(backend: Backend) {
         "{names:?}"
     );
     // Slugs are for life: a reload hands out the same ones.
-    ingest(&db, &[listing], false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &[listing], false).await.unwrap();
     assert_eq!(slugs(&db).await, first);
 }
 
@@ -515,14 +487,11 @@ async fn count_tables_sum_to_the_rows(backend: Backend) {
     let db = test_db.connect().await;
     let seeds = seed_listings();
     let check = async |releases: u64| {
-        let days = release_day_count::Entity::find()
-            .all(&db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let days = release_day_count::Entity::find().all(&db).await.unwrap();
         let tags = release_tag_day_count::Entity::find()
             .all(&db)
             .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap();
         let sum = |kind: i16| -> u64 {
             tags.iter()
                 .filter(|row| row.kind == kind)
@@ -556,13 +525,9 @@ async fn count_tables_sum_to_the_rows(backend: Backend) {
         assert!(days.iter().all(|row| row.releases > 0));
         assert!(tags.iter().all(|row| row.releases > 0));
     };
-    ingest(&db, &seeds, false)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &seeds, false).await.unwrap();
     check(40).await;
-    ingest(&db, &seeds[..1], true)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    ingest(&db, &seeds[..1], true).await.unwrap();
     check(20).await;
 }
 

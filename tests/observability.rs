@@ -70,10 +70,7 @@ async fn scrape(app: &TestApp) -> Vec<Sample> {
         content_type.starts_with("application/openmetrics-text"),
         "a content type Prometheus negotiates: {content_type}"
     );
-    let text = response
-        .text()
-        .await
-        .unwrap_or_else(|e| panic!("GET /metrics has no body: {e}"));
+    let text = response.text().await.expect("GET /metrics has no body");
     assert!(text.ends_with("# EOF\n"), "a complete exposition: {text}");
     parse_exposition(&text)
 }
@@ -105,10 +102,10 @@ async fn post_graphql(app: &TestApp, body: Value) -> Value {
         .json(&body)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"))
+        .expect("POST /graphql failed")
         .json()
         .await
-        .unwrap_or_else(|e| panic!("POST /graphql answered without JSON: {e}"))
+        .expect("POST /graphql answered without JSON")
 }
 
 /// A named query and a failing one show up under their names and outcomes; the pool and the
@@ -208,9 +205,8 @@ async fn operations_are_counted_by_name_and_outcome(backend: Backend) {
         "pressroom_db_pool_connections",
         &[("state", "in_use")],
     );
-    let (Some(idle), Some(in_use)) = (idle, in_use) else {
-        panic!("pool gauges missing: idle {idle:?}, in use {in_use:?}");
-    };
+    let idle = idle.expect("the idle pool gauge is exported");
+    let in_use = in_use.expect("the in-use pool gauge is exported");
     assert!(
         idle + in_use >= 1.0,
         "the queries above opened a connection: idle {idle}, in use {in_use}"
@@ -289,7 +285,7 @@ async fn every_response_carries_a_request_id() {
         .json(&json!({ "query": "{ offices { slug } }" }))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("POST /graphql failed: {e}"));
+        .expect("POST /graphql failed");
     assert_eq!(id_of(&sent), "frontend-7f3a:42", "a sane client id is kept");
 
     let not_found = app
@@ -298,7 +294,7 @@ async fn every_response_carries_a_request_id() {
         .header("x-request-id", "abc")
         .send()
         .await
-        .unwrap_or_else(|e| panic!("GET failed: {e}"));
+        .expect("GET failed");
     assert_eq!(not_found.status(), 404);
     assert_eq!(id_of(&not_found), "abc", "unknown paths too");
 
@@ -309,7 +305,7 @@ async fn every_response_carries_a_request_id() {
             .header("x-request-id", unusable)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET /healthz failed: {e}"));
+            .expect("GET /healthz failed");
         let id = id_of(&replaced);
         assert!(
             Uuid::parse_str(&id).is_ok(),

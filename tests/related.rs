@@ -3,28 +3,17 @@
 //! text similarity for releases without one. Expected sets are worked out from the listings with
 //! `ingest::prepare` (slugs read with SQL), never taken from the server.
 
-#![allow(
-    clippy::expect_used,
-    reason = "in tests a failed expectation is a failure, reported with its message"
-)]
-
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, spawn_app};
 use integration_tests::{
-    Backend, TestDatabase, both_backends, prepare_listings, seed_listings, stored_slugs,
+    Backend, ExpectedRelease, TestDatabase, both_backends, expected_releases, seed_listings,
 };
 
 /// A seed release as the listings describe it.
-#[derive(Debug, Clone)]
-struct Seed {
-    slug: String,
-    title: String,
-    summary: Option<String>,
-    programmes: BTreeSet<String>,
-}
+type Seed = ExpectedRelease;
 
 /// A server over the seeds, and the seeds. Fields drop in order: the server stops first.
 struct Fixture {
@@ -37,26 +26,7 @@ impl Fixture {
     async fn new(backend: Backend) -> Fixture {
         let database = TestDatabase::new(backend).await;
         let app = spawn_app(&database).await;
-        let input = prepare_listings(&seed_listings());
-        let slugs = stored_slugs(&app.db).await;
-        let seeds = input
-            .releases
-            .into_iter()
-            .map(|prepared| Seed {
-                slug: slugs
-                    .get(&prepared.id)
-                    .cloned()
-                    .expect("every listed release is stored"),
-                title: prepared.release.title,
-                summary: prepared.release.summary,
-                programmes: prepared
-                    .tags
-                    .programmes
-                    .into_iter()
-                    .map(|tag| tag.slug)
-                    .collect(),
-            })
-            .collect();
+        let seeds = expected_releases(&app.db, &seed_listings()).await;
         Fixture {
             app,
             seeds,

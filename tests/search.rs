@@ -3,22 +3,17 @@
 //! small listing of made-up releases written for these tests. Expected matches are worked out
 //! here from the listing texts with plain word checks, never taken from the server.
 
-#![allow(
-    clippy::expect_used,
-    reason = "in tests a failed expectation is a failure, reported with its message"
-)]
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
+use integration_tests::json::list;
 use integration_tests::{
-    Backend, TestDatabase, both_backends, prepare_listings, record_statements, seed_listings,
-    stored_slugs,
+    Backend, ExpectedRelease, TestDatabase, both_backends, expected_releases, newest_first,
+    record_statements, seed_listings,
 };
 
 // ------------------------------------------------------------------------------- fixtures ---
@@ -75,23 +70,12 @@ Releases made up for the search tests.
 "#;
 
 /// A release as the listings give it.
-#[derive(Debug, Clone)]
-struct Listed {
-    id: Uuid,
-    slug: String,
-    title: String,
-    published_on: NaiveDate,
-    summary: Option<String>,
-    programmes: BTreeSet<String>,
-}
+type Listed = ExpectedRelease;
 
-impl Listed {
+/// What a search should find in a release, worked out with plain word checks.
+trait Words {
     /// The lower-case words of the title and of the summary (runs of letters and digits).
-    fn words(&self) -> Vec<String> {
-        let mut all = words(&self.title);
-        all.extend(self.summary.as_deref().map(words).unwrap_or_default());
-        all
-    }
+    fn words(&self) -> Vec<String>;
 
     fn has_word(&self, forms: &[&str]) -> bool {
         self.words()
@@ -105,6 +89,16 @@ impl Listed {
 
     /// Whether `phrase` (lower case, single spaces) occurs as consecutive words of the title or
     /// of the summary.
+    fn has_phrase(&self, phrase: &str) -> bool;
+}
+
+impl Words for Listed {
+    fn words(&self) -> Vec<String> {
+        let mut all = words(&self.title);
+        all.extend(self.summary.as_deref().map(words).unwrap_or_default());
+        all
+    }
+
     fn has_phrase(&self, phrase: &str) -> bool {
         let contains =
             |text: &str| format!(" {} ", words(text).join(" ")).contains(&format!(" {phrase} "));
@@ -166,7 +160,7 @@ async fn fixture_with(
     load_listings(&db, &listings).await;
     prepare(&mut db);
     let app = spawn_app_with(db).await;
-    let releases = listed(&app, &listings).await;
+    let releases = newest_first(expected_releases(&app.db, &listings).await);
     Fixture {
         app,
         releases,
@@ -181,35 +175,6 @@ fn write_listing(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// The releases of `listings`, parsed and tagged as ingest does; slugs are read from the
-/// database (they are allocated when loading).
-async fn listed(app: &TestApp, listings: &[PathBuf]) -> Vec<Listed> {
-    let input = prepare_listings(listings);
-    let slugs = stored_slugs(&app.db).await;
-    let mut releases: Vec<Listed> = input
-        .releases
-        .into_iter()
-        .map(|prepared| Listed {
-            id: prepared.id,
-            slug: slugs
-                .get(&prepared.id)
-                .cloned()
-                .expect("every listed release is stored"),
-            title: prepared.release.title,
-            published_on: prepared.release.published_on,
-            summary: prepared.release.summary,
-            programmes: prepared
-                .tags
-                .programmes
-                .into_iter()
-                .map(|t| t.slug)
-                .collect(),
-        })
-        .collect();
-    releases.sort_by_key(|r| std::cmp::Reverse((r.published_on, r.id)));
-    releases
-}
-
 const SEARCH: &str = r#"
 query Search($filter: ReleaseFilter, $order: ReleaseOrder, $first: Int, $after: String, $last: Int, $before: String) {
   releases(filter: $filter, orderBy: $order, first: $first, after: $after, last: $last, before: $before) {
@@ -222,12 +187,6 @@ query Search($filter: ReleaseFilter, $order: ReleaseOrder, $first: Int, $after: 
 /// A page of `releases` with these variables; panics on errors.
 async fn page(app: &TestApp, variables: Value) -> Value {
     app.data(SEARCH, variables).await["releases"].take()
-}
-
-fn list(value: &Value) -> &Vec<Value> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("expected a list, got {value}"))
 }
 
 fn slugs(connection: &Value) -> Vec<String> {

@@ -42,10 +42,10 @@ pub async fn spawn_app_with_state(state: api::AppState) -> TestApp {
     let db = state.db.clone();
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
-        .unwrap_or_else(|e| panic!("cannot bind a test port: {e}"));
+        .expect("a free test port");
     let address = listener
         .local_addr()
-        .unwrap_or_else(|e| panic!("no local address: {e}"));
+        .expect("the listener has a local address");
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let shutdown = async {
@@ -58,7 +58,7 @@ pub async fn spawn_app_with_state(state: api::AppState) -> TestApp {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap_or_else(|e| panic!("cannot build the HTTP client: {e}"));
+        .expect("the HTTP client builds");
     TestApp {
         address,
         base_url: format!("http://{address}"),

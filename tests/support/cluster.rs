@@ -46,7 +46,7 @@ impl Cluster {
         let dir = tempfile::Builder::new()
             .prefix("pg-cluster-")
             .tempdir()
-            .unwrap_or_else(|e| panic!("cannot create a folder for the cluster: {e}"));
+            .expect("a folder for the cluster");
         let as_postgres = running_as_root();
         if as_postgres {
             // PostgreSQL refuses to run as root; the folder must belong to the user that runs it.
@@ -54,7 +54,7 @@ impl Cluster {
                 .arg(format!("{CLUSTER_OS_USER}:"))
                 .arg(dir.path())
                 .output()
-                .unwrap_or_else(|e| panic!("cannot run chown: {e}"));
+                .expect("chown runs");
             assert!(
                 chown.status.success(),
                 "cannot give {} to the `{CLUSTER_OS_USER}` user: {}",
@@ -230,7 +230,7 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())
-        .unwrap_or_else(|e| panic!("cannot find a free port: {e}"))
+        .expect("a free port")
 }
 
 /// Whether `path` holds a PostgreSQL server's programs (for a clear message before starting).

@@ -1,13 +1,23 @@
 //! Test support shared by the end-to-end tests: a fresh database per test (PostgreSQL cloned
-//! from a migrated template, or a SQLite file in a temporary folder), and paths to the seeds.
+//! from a migrated template, or a SQLite file in a temporary folder), paths to the seeds, what
+//! the listings say the server should serve, and the prerequisites the tests check before use.
 //!
-//! PostgreSQL is found through `DATABASE_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`.
+//! PostgreSQL is found through `TEST_DATABASE_URL`, else
+//! `postgres://postgres@127.0.0.1:5432/postgres`; the `DATABASE_URL` a user may have set for
+//! the server is never read.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failed expectation is a test failure, reported with its message"
+)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use ingest::catalogue::Catalogue;
 use ingest::prepare::PreparedInput;
 use ingest::tag::Tagger;
@@ -18,10 +28,14 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub mod app;
+pub mod clients;
 pub mod cluster;
+pub mod expected;
+pub mod json;
+pub mod prerequisites;
 
-/// Where PostgreSQL is looked for when `DATABASE_URL` is not set.
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub use expected::{ExpectedRelease, expected_releases, newest_first};
+pub use prerequisites::{DEFAULT_POSTGRES_URL, test_database_url};
 
 /// Key of the advisory lock under which test processes build the template database.
 const TEMPLATE_LOCK_KEY: i64 = 0x7465_6d70_6c61_7465; // "template"
@@ -42,6 +56,11 @@ pub fn catalogue_path() -> PathBuf {
     seeds_dir().join("catalogue.toml")
 }
 
+/// A date of the calendar; panics on one that does not exist.
+pub fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("a valid date")
+}
+
 /// The two seed listings, in name order.
 pub fn seed_listings() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(seeds_dir())
@@ -60,14 +79,10 @@ pub fn seed_listings() -> Vec<PathBuf> {
 /// The releases of `listings` (files or folders) parsed and tagged with the seed catalogue, as
 /// ingest prepares them: what tests compare the server's answers with, computed without it.
 pub fn prepare_listings(listings: &[PathBuf]) -> PreparedInput {
-    let catalogue = Catalogue::load(&catalogue_path())
-        .unwrap_or_else(|e| panic!("the seed catalogue loads: {e}"));
-    let tagger =
-        Tagger::new(&catalogue).unwrap_or_else(|e| panic!("the seed catalogue compiles: {e}"));
-    let files = ingest::prepare::find_listings(listings)
-        .unwrap_or_else(|e| panic!("the listings are found: {e}"));
-    ingest::prepare::prepare(&files, &catalogue, &tagger)
-        .unwrap_or_else(|e| panic!("the listings parse: {e}"))
+    let catalogue = Catalogue::load(&catalogue_path()).expect("the seed catalogue loads");
+    let tagger = Tagger::new(&catalogue).expect("the seed catalogue compiles");
+    let files = ingest::prepare::find_listings(listings).expect("the listings are found");
+    ingest::prepare::prepare(&files, &catalogue, &tagger).expect("the listings parse")
 }
 
 /// The slug of every stored release, by id (slugs are allocated by the loader, so expectations
@@ -76,7 +91,7 @@ pub async fn stored_slugs(db: &DatabaseConnection) -> HashMap<Uuid, String> {
     release::Entity::find()
         .all(db)
         .await
-        .unwrap_or_else(|e| panic!("releases can be read: {e}"))
+        .expect("releases can be read")
         .into_iter()
         .map(|row| (row.id, row.slug))
         .collect()
@@ -121,8 +136,7 @@ impl TestDatabase {
 
     /// A fresh PostgreSQL database cloned from the migrated template.
     pub async fn postgres() -> TestDatabase {
-        let admin_url =
-            std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let admin_url = test_database_url();
         let template = ensure_template(&admin_url).await;
         let name = format!("archive_test_{}", Uuid::new_v4().simple());
         let admin = admin_connection(&admin_url).await;
@@ -141,7 +155,7 @@ impl TestDatabase {
 
     /// A fresh, migrated SQLite file in a temporary folder.
     pub async fn sqlite() -> TestDatabase {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create temp dir: {e}"));
+        let dir = tempfile::tempdir().expect("a temporary folder for the SQLite file");
         let url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("archive.sqlite").display()
@@ -164,7 +178,7 @@ impl TestDatabase {
     pub async fn connect(&self) -> DatabaseConnection {
         ingest::database::connect(&self.url)
             .await
-            .unwrap_or_else(|e| panic!("cannot connect to test database: {e}"))
+            .expect("the test database accepts a connection")
     }
 }
 
@@ -204,7 +218,7 @@ pub fn run_from_drop(url: String, statement: String) -> bool {
 }
 
 /// `url` pointing at database `name` on the same server.
-fn with_database(url: &str, name: &str) -> String {
+pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
@@ -220,7 +234,10 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// A connection to the server of `admin_url` for creating and dropping databases; panics with
+/// one line saying how to start PostgreSQL when nothing listens there.
 async fn admin_connection(admin_url: &str) -> DatabaseConnection {
+    prerequisites::require_postgres();
     let mut options = ConnectOptions::new(admin_url.to_owned());
     options
         .max_connections(1)
@@ -228,9 +245,9 @@ async fn admin_connection(admin_url: &str) -> DatabaseConnection {
         .sqlx_logging(false);
     Database::connect(options).await.unwrap_or_else(|e| {
         panic!(
-            "PostgreSQL is not reachable at {admin_url} ({e}).\n\
-             Start it (`pg_ctlcluster 15 main start`, or `docker compose up -d db`) or point \
-             DATABASE_URL at a server where this user may create databases."
+            "PostgreSQL at {} refused the tests' connection ({e}): point TEST_DATABASE_URL at \
+             a server and user that may create databases",
+            prerequisites::server_of(admin_url)
         )
     })
 }
@@ -266,7 +283,7 @@ async fn ensure_template(admin_url: &str) -> String {
                     ),
                 ))
                 .await
-                .unwrap_or_else(|e| panic!("cannot query pg_database: {e}"))
+                .expect("pg_database can be read")
                 .is_some();
             if !ready {
                 // A half-built template (from a killed run) is not marked as one: rebuild it.
@@ -307,25 +324,4 @@ macro_rules! both_backends {
             }
         )+
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn test_database_urls_keep_server_and_options() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
-            "postgres://postgres@127.0.0.1:5432/t1"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@db/x?sslmode=disable", "t2"),
-            "postgres://u:p@db/t2?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://db:5432", "t3"),
-            "postgres://db:5432/t3"
-        );
-    }
 }

@@ -2,8 +2,6 @@
 //! the seed catalogue (`seeds/catalogue.toml`) and compared with its expected slugs. A new
 //! case is a new entry or file, not new code. All failures are reported together.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -106,9 +104,8 @@ fn check(case: &Case, tags: &ReleaseTags) -> Vec<String> {
 
 #[test]
 fn tagging_cases() {
-    let catalogue = Catalogue::load(&manifest_dir().join("../../seeds/catalogue.toml"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let tagger = Tagger::new(&catalogue).unwrap_or_else(|e| panic!("{e}"));
+    let catalogue = Catalogue::load(&manifest_dir().join("../../seeds/catalogue.toml")).unwrap();
+    let tagger = Tagger::new(&catalogue).unwrap();
 
     let files = case_files();
     assert!(!files.is_empty(), "no tests/tagging/*.toml case files");

@@ -1,11 +1,8 @@
 //! The corpus generator: deterministic output, listings the parser and the loader accept, the
 //! advertised shares of summaries, credits, dates and tags, and the split into files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test assertions")]
-
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use ingest::catalogue::Catalogue;
@@ -13,9 +10,7 @@ use ingest::generate::{GenerateError, GenerateOptions, generate};
 use ingest::parse::{ParsedRelease, parse_listing};
 use ingest::tag::Tagger;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::{ingest, repo_root};
 
 fn options(releases: u64, seed: u64, out: &Path, releases_per_file: u64) -> GenerateOptions {
     GenerateOptions {
@@ -44,9 +39,7 @@ fn read_corpus(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn parse_corpus(dir: &Path) -> Vec<Vec<ParsedRelease>> {
     read_corpus(dir)
         .into_iter()
-        .map(|(name, bytes)| {
-            parse_listing(Path::new(&name), &bytes).unwrap_or_else(|e| panic!("{e}"))
-        })
+        .map(|(name, bytes)| parse_listing(Path::new(&name), &bytes).unwrap())
         .collect()
 }
 
@@ -253,16 +246,6 @@ fn empty_requests_are_refused() {
         generate(&options(10, 1, dir.path(), 0)),
         Err(GenerateError::NoReleasesPerFile)
     ));
-}
-
-fn ingest(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ingest"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("DATABASE_URL")
-        .env_remove("CATALOGUE")
-        .output()
-        .expect("ingest runs")
 }
 
 #[test]

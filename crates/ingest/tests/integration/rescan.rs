@@ -16,31 +16,26 @@ fn a_listing_changed_after_the_scan_stops_the_load() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../seeds/catalogue.toml"
     )))
-    .unwrap_or_else(|e| panic!("{e}"));
-    let tagger = Tagger::new(&catalogue).unwrap_or_else(|e| panic!("{e}"));
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    .unwrap();
+    let tagger = Tagger::new(&catalogue).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("listing.txt");
-    std::fs::write(&path, LISTING).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, LISTING).unwrap();
 
-    let scanned = ingest::prepare::scan(std::slice::from_ref(&path), &catalogue, &tagger)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let scanned = ingest::prepare::scan(std::slice::from_ref(&path), &catalogue, &tagger).unwrap();
     assert_eq!(scanned.release_count(), 2);
-    let unchanged: Vec<_> = scanned
-        .releases()
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let unchanged: Vec<_> = scanned.releases().collect::<Result<_, _>>().unwrap();
     assert_eq!(
         unchanged.len(),
         2,
         "an untouched file yields what the scan saw"
     );
 
-    std::fs::write(&path, LISTING.replace("4 May", "31 February"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, LISTING.replace("4 May", "31 February")).unwrap();
     let error = scanned
         .releases()
         .find_map(Result::err)
-        .unwrap_or_else(|| panic!("a rewritten file was loaded"));
+        .expect("a rewritten file was loaded");
     let message = error.to_string();
     assert!(
         message.contains("listing.txt") && message.contains("changed"),

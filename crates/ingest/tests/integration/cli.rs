@@ -1,27 +1,11 @@
 //! The `ingest` command as a user runs it: dry-run output, the closing summary line,
 //! exit codes, and errors that name the file and line.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test assertions")]
-
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Runs `ingest` from the repository root with a clean environment for its settings.
-fn ingest(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ingest"))
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("DATABASE_URL")
-        .env_remove("CATALOGUE")
-        .output()
-        .expect("ingest runs")
-}
+use crate::ingest;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
