@@ -39,6 +39,11 @@ pub async fn spawn_app_with(db: DatabaseConnection) -> TestApp {
 
 /// The server over a state built by the test, e.g. with other limits or CORS origins.
 pub async fn spawn_app_with_state(state: api::AppState) -> TestApp {
+    spawn_app_within(state, api::ConnectionLimits::default()).await
+}
+
+/// The server over `state` within connection limits of the test's choosing.
+pub async fn spawn_app_within(state: api::AppState, limits: api::ConnectionLimits) -> TestApp {
     let db = state.db.clone();
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -51,7 +56,7 @@ pub async fn spawn_app_with_state(state: api::AppState) -> TestApp {
         let shutdown = async {
             stopped.await.ok();
         };
-        if let Err(error) = api::serve(listener, state, shutdown).await {
+        if let Err(error) = api::serve_with(listener, state, &limits, shutdown).await {
             eprintln!("test server failed: {error}");
         }
     });

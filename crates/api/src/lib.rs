@@ -22,6 +22,6 @@ pub use error::{ApiError, StartupError};
 pub use http::routes::router;
 pub use http::state::AppState;
 pub use ops::config::{Cli, Command, Config};
-pub use ops::limits::Limits;
+pub use ops::limits::{ConnectionLimits, Limits};
 pub use schema::{ArchiveSchema, build_schema, sdl};
-pub use startup::{run, serve, shutdown_signal};
+pub use startup::{run, serve, serve_with, shutdown_signal};

@@ -5,14 +5,18 @@ use std::future::Future;
 
 use indicatif::ProgressBar;
 use migration::{Migrator, MigratorTrait};
+use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::net::TcpListener;
 
 use crate::error::StartupError;
 use crate::http::graphql_http::GRAPHQL_PATH;
 use crate::http::response_cache::ResponseCache;
 use crate::http::routes::router;
+use crate::http::server::serve_connections;
 use crate::http::state::AppState;
 use crate::ops::config::Config;
+use crate::ops::limits::ConnectionLimits;
 
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {
@@ -62,24 +66,87 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let state = AppState::with_limits(db, config.limits.clone())
         .with_cors_origins(&config.cors_origins)?
         .with_response_cache(cache);
-    serve(listener, state, shutdown_signal()).await
+    raise_open_files_limit();
+    serve_with(
+        listener,
+        state,
+        &config.connection_limits,
+        shutdown_signal(),
+    )
+    .await
 }
 
-/// Serves the app on `listener` until `shutdown` completes, then waits for requests in flight.
+/// Serves the app on `listener` with the default connection limits until `shutdown` completes,
+/// then waits for requests in flight.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
+    serve_with(listener, state, &ConnectionLimits::default(), shutdown).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    limits: &ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let max_connections = limits.max_connections_for(open_files_limit(), pool_size(&state.db));
     if let Ok(address) = listener.local_addr() {
-        tracing::info!(%address, "listening");
+        tracing::info!(%address, max_connections, "listening");
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartupError::Serve)?;
+    let metrics = state.metrics.clone();
+    serve_connections(
+        listener,
+        router(state),
+        limits,
+        max_connections,
+        metrics,
+        shutdown,
+    )
+    .await
+    .map_err(StartupError::Serve)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The process's limit on open files (unlimited: `u64::MAX`).
+fn open_files_limit() -> u64 {
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+/// Raises the soft limit on open files to the hard one, as far as the system allows: the
+/// default connection cap follows from it.
+fn raise_open_files_limit() {
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current == limit.maximum {
+        return;
+    }
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => tracing::debug!(limit = ?limit.maximum, "open files limit raised"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open files limit"),
+    }
+}
+
+/// Most connections the database pool of `db` opens.
+fn pool_size(db: &DatabaseConnection) -> u32 {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => db
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections(),
+        DatabaseBackend::Sqlite => db
+            .get_sqlite_connection_pool()
+            .options()
+            .get_max_connections(),
+        _ => 0,
+    }
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM (what container runtimes send).

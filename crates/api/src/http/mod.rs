@@ -7,4 +7,5 @@ pub mod graphql_http;
 pub mod request_log;
 pub mod response_cache;
 pub mod routes;
+pub mod server;
 pub mod state;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::ops::limits::Limits;
+use crate::ops::limits::{ConnectionLimits, Limits};
 use crate::ops::telemetry::LogFormat;
 
 /// Serve the ILO China and Mongolia press-release archive over GraphQL.
@@ -90,6 +90,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: Limits,
+
+    #[command(flatten)]
+    pub connection_limits: ConnectionLimits,
 
     /// Catalogue of offices and programmes used to tag ingested listings.
     #[arg(long, env = "CATALOGUE", default_value = ingest::DEFAULT_CATALOGUE)]

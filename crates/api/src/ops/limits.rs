@@ -1,5 +1,6 @@
 //! What one request may ask of the server: size, shape and cost limits, the deadline, and the
-//! schema features a production deployment may switch off. Each is a flag with an environment
+//! schema features a production deployment may switch off; and what one client may hold open:
+//! connections, time to send a header, header size. Each is a flag with an environment
 //! variable; the defaults fit this schema (see docs/limits.md).
 
 use std::time::Duration;
@@ -52,6 +53,65 @@ pub struct Limits {
     pub field_suggestions: bool,
 }
 
+/// Limits on connections, enforced below HTTP handling: what a slow or hostile client can hold
+/// open. A connection is refused or closed before any request of it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ConnectionLimits {
+    /// Milliseconds a client has to send a whole request header, however slowly it trickles
+    /// bytes; then the connection is closed. The same time closes a kept-alive connection on
+    /// which no new request arrives.
+    #[arg(long = "header-timeout-ms", env = "HEADER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+
+    /// Most connections open at once; past it a new connection gets a bare 503 and is closed,
+    /// and those being served are unaffected. Default: the process's open-files limit less
+    /// room for the database pool, the cache listener and logs (see `max_connections_for`).
+    #[arg(long, env = "MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+
+    /// Largest request header in bytes (request line and header lines together); a larger one
+    /// is refused with 431. At least 8192.
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = 16_384, value_parser = clap::value_parser!(u32).range(8192..))]
+    pub max_header_bytes: u32,
+
+    /// Most header lines in one request; more are refused with 431.
+    #[arg(long, env = "MAX_HEADER_COUNT", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_header_count: u16,
+}
+
+/// Open files the server keeps for other things than client connections: the database pool
+/// (counted apart), the response cache's listener, the log, the listening socket, and room for
+/// the odd file (the embedded SQLite database and its journal among them).
+pub const RESERVED_FILES: u64 = 64;
+
+impl ConnectionLimits {
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+
+    /// The connection cap: the flag, or what `open_files` leaves once `database_connections`
+    /// and [`RESERVED_FILES`] are set aside (at least 1).
+    pub fn max_connections_for(&self, open_files: u64, database_connections: u32) -> u64 {
+        self.max_connections.unwrap_or_else(|| {
+            open_files
+                .saturating_sub(u64::from(database_connections))
+                .saturating_sub(RESERVED_FILES)
+                .max(1)
+        })
+    }
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_timeout_ms: 10_000,
+            max_connections: None,
+            max_header_bytes: 16_384,
+            max_header_count: 64,
+        }
+    }
+}
+
 impl Limits {
     /// The per-request deadline.
     pub fn request_timeout(&self) -> Duration {
@@ -80,18 +140,38 @@ impl Default for Limits {
 mod tests {
     use clap::Parser;
 
-    use super::Limits;
+    use super::{ConnectionLimits, Limits, RESERVED_FILES};
 
     #[derive(Parser)]
     struct Flags {
         #[command(flatten)]
         limits: Limits,
+        #[command(flatten)]
+        connections: ConnectionLimits,
     }
 
     #[test]
     fn flag_defaults_are_the_documented_defaults() {
         let flags = Flags::try_parse_from(["api"]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(flags.limits, Limits::default());
+        assert_eq!(flags.connections, ConnectionLimits::default());
+    }
+
+    #[test]
+    fn the_connection_cap_leaves_room_for_the_database_and_the_rest() {
+        let limits = ConnectionLimits::default();
+        assert_eq!(
+            limits.max_connections_for(20_000, 16),
+            20_000 - 16 - RESERVED_FILES
+        );
+        assert_eq!(limits.max_connections_for(50, 16), 1, "never zero");
+        let set = ConnectionLimits {
+            max_connections: Some(300),
+            ..ConnectionLimits::default()
+        };
+        assert_eq!(set.max_connections_for(20_000, 16), 300);
+        assert!(Flags::try_parse_from(["api", "--max-header-bytes", "4096"]).is_err());
+        assert!(Flags::try_parse_from(["api", "--header-timeout-ms", "0"]).is_err());
     }
 
     #[test]

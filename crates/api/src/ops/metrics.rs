@@ -106,6 +106,8 @@ struct Inner {
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<RouteLabels>,
     cache_lookups: Family<[(&'static str, &'static str); 1], Counter>,
+    connections_open: Gauge,
+    connections_refused: Counter,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -157,6 +159,18 @@ impl Metrics {
             "GraphQL requests looked up in the response cache, by result (hit, miss, or bypass while the cache cannot follow archive changes)",
             cache_lookups.clone(),
         );
+        let connections_open = Gauge::default();
+        registry.register(
+            "http_connections_open",
+            "Client connections open now",
+            connections_open.clone(),
+        );
+        let connections_refused = Counter::default();
+        registry.register(
+            "http_connections_refused",
+            "Client connections refused with 503 because the connection cap was reached",
+            connections_refused.clone(),
+        );
         Metrics {
             inner: Arc::new(Inner {
                 registry,
@@ -165,9 +179,26 @@ impl Metrics {
                 http_requests,
                 http_duration,
                 cache_lookups,
+                connections_open,
+                connections_refused,
                 operation_names: Mutex::new(HashSet::new()),
             }),
         }
+    }
+
+    /// A client connection was accepted.
+    pub fn connection_opened(&self) {
+        self.inner.connections_open.inc();
+    }
+
+    /// A client connection ended.
+    pub fn connection_closed(&self) {
+        self.inner.connections_open.dec();
+    }
+
+    /// A client connection was refused at the connection cap.
+    pub fn connection_refused(&self) {
+        self.inner.connections_refused.inc();
     }
 
     /// Counts one HTTP request. `route` is the route's pattern, never the raw path, so that
