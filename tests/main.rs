@@ -16,6 +16,7 @@
 
 mod api;
 mod clients;
+mod connections;
 mod explorer;
 mod facets;
 mod faults;
