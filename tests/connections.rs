@@ -61,6 +61,7 @@ async fn closed_by_server(stream: &mut TcpStream) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_are_cut_off_while_ordinary_requests_keep_their_latency() {
+    let _turn = crate::exclusive().await;
     let timeout = Duration::from_secs(2);
     let (app, _database) = app_within(ConnectionLimits {
         header_timeout_ms: 2_000,
@@ -118,6 +119,7 @@ async fn slow_headers_are_cut_off_while_ordinary_requests_keep_their_latency() {
 
 #[tokio::test]
 async fn past_the_connection_cap_new_clients_get_503_and_held_ones_are_unaffected() {
+    let _turn = crate::exclusive().await;
     let (app, _database) = app_within(ConnectionLimits {
         header_timeout_ms: 60_000,
         max_connections: Some(8),
@@ -162,6 +164,7 @@ async fn past_the_connection_cap_new_clients_get_503_and_held_ones_are_unaffecte
 
 #[tokio::test]
 async fn oversized_and_overlong_headers_get_431() {
+    let _turn = crate::exclusive().await;
     let (app, _database) = app_within(ConnectionLimits::default()).await;
     let limits = ConnectionLimits::default();
     let send = |head: Vec<u8>| async move {

@@ -1,4 +1,4 @@
-//! Hostile and broken traffic against the real server: each request of the battery must be
+//! Hostile and broken traffic against the real server (in the `timing` binary): each request of the battery must be
 //! refused (or answered) quickly with the right status and code, leave the data untouched, and
 //! leave the server serving normal queries with its memory where it was.
 
@@ -29,6 +29,7 @@ struct Attack {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hostile_query_battery_is_refused_quickly_and_harmlessly() {
+    let _turn = crate::exclusive().await;
     let database = TestDatabase::postgres().await;
     let app = spawn_app(&database).await;
     let normal = "{ releases(first: 3) { totalCount nodes { slug programmes { slug } } } }";

@@ -1,7 +1,8 @@
 //! The end-to-end tests: the real server over HTTP on real databases, ingest on PostgreSQL and
 //! SQLite, the Node clients and a headless browser. One test binary, one module per subject
 //! (`cargo test -p integration-tests --test integration facets::` runs one of them); their
-//! shared fixtures are the `integration_tests` library in `support/`.
+//! shared fixtures are the `integration_tests` library in `support/`. The tests that time the
+//! server (`timing.rs`) have a binary of their own.
 //!
 //! Prerequisites are checked where a test first needs them and fail with one line saying how to
 //! install or start what is missing: PostgreSQL at `TEST_DATABASE_URL` (default
@@ -16,11 +17,9 @@
 
 mod api;
 mod clients;
-mod connections;
 mod explorer;
 mod facets;
 mod faults;
-mod hostile;
 mod http_edge;
 mod ingest;
 mod observability;
