@@ -257,7 +257,7 @@ async fn sync_catalogue(
                 *ids.offices
                     .get(office_slug)
                     .ok_or_else(|| LoadError::NotInCatalogue {
-                        kind: "office",
+                        kind: TagKind::Office,
                         slug: office_slug.clone(),
                     })?;
             links.push(programme_office::ActiveModel {
