@@ -17,8 +17,8 @@ use crate::ops::config::Config;
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let plan = config.startup_plan();
-    let shown_url = ingest::database::redact_url(&plan.database_url);
-    let db = ingest::database::connect_with(&plan.database_url, &config.pool_settings())
+    let shown_url = database::redact_url(&plan.database_url);
+    let db = database::connect_with(&plan.database_url, &config.pool_settings())
         .await
         .map_err(|source| StartupError::Connect {
             url: shown_url.clone(),

@@ -10,7 +10,9 @@ use sea_orm::DatabaseConnection;
 
 pub mod catalogue;
 pub mod counts;
-pub mod database;
+/// Connections are opened by the `database` crate; re-exported so that code written against
+/// `ingest::database` keeps compiling until it names that crate itself.
+pub use database;
 pub mod generate;
 pub mod load;
 pub mod parse;

@@ -12,7 +12,7 @@ use serde_json::json;
 use ingest::catalogue::Catalogue;
 use ingest::generate::{DEFAULT_RELEASES_PER_FILE, GenerateOptions};
 use ingest::tag::Tagger;
-use ingest::{LoadOptions, ReleaseSource, database, prepare};
+use ingest::{LoadOptions, ReleaseSource, prepare};
 use migration::{Migrator, MigratorTrait};
 
 /// Parse press-release listings, tag each release with the programmes and offices it concerns,
