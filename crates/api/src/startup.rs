@@ -3,7 +3,6 @@
 
 use std::future::Future;
 
-use indicatif::ProgressBar;
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 
@@ -37,7 +36,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             &config.catalogue,
             &plan.ingest,
             ingest::LoadOptions::default(),
-            &ProgressBar::hidden(),
+            &ingest::NoProgress,
         )
         .await?;
         tracing::info!(paths = ?plan.ingest, "ingested {report}");

@@ -149,7 +149,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let options = LoadOptions { prune: cli.prune };
     let report = ingest::load::load(&db, &catalogue, &input, options, &progress).await?;
-    progress.finish_and_clear();
     println!("{report}");
     Ok(())
 }
