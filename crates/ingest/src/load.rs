@@ -68,7 +68,8 @@ impl fmt::Display for LoadReport {
 /// Errors while writing; the transaction is rolled back and the database keeps what it had.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("database error: {0}")]
+    /// The cause is the source, printed by whoever prints the chain.
+    #[error("the database failed")]
     Database(#[from] DbErr),
     #[error("{kind} \"{slug}\" is used by a release but missing from the catalogue")]
     NotInCatalogue { kind: TagKind, slug: String },
