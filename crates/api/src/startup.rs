@@ -3,7 +3,6 @@
 
 use std::future::Future;
 
-use indicatif::ProgressBar;
 use migration::{Migrator, MigratorTrait};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
@@ -21,8 +20,8 @@ use crate::ops::limits::ConnectionLimits;
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let plan = config.startup_plan();
-    let shown_url = ingest::database::redact_url(&plan.database_url);
-    let db = ingest::database::connect_with(&plan.database_url, &config.pool_settings())
+    let shown_url = database::redact_url(&plan.database_url);
+    let db = database::connect_with(&plan.database_url, &config.pool_settings())
         .await
         .map_err(|source| StartupError::Connect {
             url: shown_url.clone(),
@@ -41,7 +40,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             &config.catalogue,
             &plan.ingest,
             ingest::LoadOptions::default(),
-            &ProgressBar::hidden(),
+            &ingest::NoProgress,
         )
         .await?;
         tracing::info!(paths = ?plan.ingest, "ingested {report}");

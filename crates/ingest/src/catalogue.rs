@@ -3,10 +3,11 @@
 //! Loaded with serde, then validated so that a bad edit fails with the file, line or slug.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use model::TagKind;
 
 /// Offices, programmes and the publishers of listing files, as read from the catalogue file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,22 +71,6 @@ pub struct ListingFile {
     pub office: String,
 }
 
-/// The kind of catalogue entry an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    Office,
-    Programme,
-}
-
-impl fmt::Display for EntryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EntryKind::Office => "office",
-            EntryKind::Programme => "programme",
-        })
-    }
-}
-
 /// Why a catalogue could not be loaded. Every message starts with the catalogue's path.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
@@ -114,20 +99,20 @@ pub enum CatalogueError {
     )]
     InvalidSlug {
         path: PathBuf,
-        kind: EntryKind,
+        kind: TagKind,
         slug: String,
     },
     #[error("{}: {kind} \"{slug}\": slug is already used by an earlier {first}", path.display())]
     DuplicateSlug {
         path: PathBuf,
-        kind: EntryKind,
+        kind: TagKind,
         slug: String,
-        first: EntryKind,
+        first: TagKind,
     },
     #[error("{}: {kind} \"{slug}\": {field} is empty", path.display())]
     EmptyAlias {
         path: PathBuf,
-        kind: EntryKind,
+        kind: TagKind,
         slug: String,
         /// `aliases[i]` (0-based) or `acronym`.
         field: String,
@@ -209,13 +194,13 @@ impl Catalogue {
         let entries = self
             .offices
             .iter()
-            .map(|o| (EntryKind::Office, &o.slug, &o.acronym, &o.aliases))
+            .map(|o| (TagKind::Office, &o.slug, &o.acronym, &o.aliases))
             .chain(
                 self.programmes
                     .iter()
-                    .map(|p| (EntryKind::Programme, &p.slug, &p.acronym, &p.aliases)),
+                    .map(|p| (TagKind::Programme, &p.slug, &p.acronym, &p.aliases)),
             );
-        let mut seen: HashMap<&str, EntryKind> = HashMap::new();
+        let mut seen: HashMap<&str, TagKind> = HashMap::new();
         for (kind, slug, acronym, aliases) in entries {
             if !is_kebab_case(slug) {
                 return Err(CatalogueError::InvalidSlug {
@@ -254,7 +239,7 @@ impl Catalogue {
             }
         }
 
-        let is_office = |slug: &str| seen.get(slug) == Some(&EntryKind::Office);
+        let is_office = |slug: &str| seen.get(slug) == Some(&TagKind::Office);
         for programme in &self.programmes {
             if let Some(office) = programme.offices.iter().find(|o| !is_office(o)) {
                 return Err(CatalogueError::UnknownProgrammeOffice {

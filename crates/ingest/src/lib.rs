@@ -5,21 +5,24 @@
 
 use std::path::{Path, PathBuf};
 
-use indicatif::ProgressBar;
 use sea_orm::DatabaseConnection;
 
 pub mod catalogue;
 pub mod counts;
-pub mod database;
+/// Connections are opened by the `database` crate; re-exported so that code written against
+/// `ingest::database` keeps compiling until it names that crate itself.
+pub use database;
 pub mod generate;
 pub mod load;
 pub mod parse;
 pub mod prepare;
+pub mod progress;
 pub mod slug;
 pub mod tag;
 
 pub use load::{LoadOptions, LoadReport};
 pub use prepare::ReleaseSource;
+pub use progress::{NoProgress, Progress};
 
 /// Where the catalogue lives unless told otherwise.
 pub const DEFAULT_CATALOGUE: &str = "seeds/catalogue.toml";
@@ -58,13 +61,12 @@ pub async fn ingest_paths(
     catalogue_path: &Path,
     paths: &[PathBuf],
     options: LoadOptions,
-    progress: &ProgressBar,
+    progress: &impl Progress,
 ) -> Result<LoadReport, IngestError> {
     let catalogue = catalogue::Catalogue::load(catalogue_path)?;
     let tagger = tag::Tagger::new(&catalogue)?;
     let listings = prepare::find_listings(paths)?;
     let input = prepare::scan(&listings, &catalogue, &tagger)?;
-    progress.set_length(input.release_count() as u64);
     load::load(db, &catalogue, &input, options, progress).await
 }
 

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::Utc;
-use indicatif::ProgressBar;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -25,6 +24,7 @@ use model::entity::{
 use crate::IngestError;
 use crate::catalogue::Catalogue;
 use crate::prepare::{PreparedRelease, ReleaseSource};
+use crate::progress::Progress;
 use crate::slug::SlugAllocator;
 use crate::tag::Tag;
 
@@ -68,21 +68,24 @@ impl fmt::Display for LoadReport {
 /// Errors while writing; the transaction is rolled back and the database keeps what it had.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("database error: {0}")]
+    /// The cause is the source, printed by whoever prints the chain.
+    #[error("the database failed")]
     Database(#[from] DbErr),
     #[error("{kind} \"{slug}\" is used by a release but missing from the catalogue")]
     NotInCatalogue { kind: TagKind, slug: String },
 }
 
 /// Loads `input` all-or-nothing and records the run in `ingest_run`. Any error, from the
-/// database or from reading the input, rolls back everything the run wrote.
+/// database or from reading the input, rolls back everything the run wrote. `progress` hears of
+/// every chunk written, and of the commit.
 pub async fn load(
     db: &DatabaseConnection,
     catalogue: &Catalogue,
     input: &impl ReleaseSource,
     options: LoadOptions,
-    progress: &ProgressBar,
+    progress: &impl Progress,
 ) -> Result<LoadReport, IngestError> {
+    progress.set_length(input.release_count() as u64);
     let txn = db.begin().await?;
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_raw(Statement::from_string(
@@ -121,7 +124,7 @@ pub async fn load(
             break;
         }
         load_chunk(&txn, &ids, &chunk, &mut report).await?;
-        progress.inc(chunk.len() as u64);
+        progress.advance(chunk.len() as u64);
     }
     if options.prune {
         report.pruned = prune(&txn, input).await?;
@@ -138,6 +141,7 @@ pub async fn load(
     run.pruned = Set(count(report.pruned));
     run.update(&txn).await?;
     txn.commit().await?;
+    progress.finish();
     Ok(report)
 }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use ingest::catalogue::Catalogue;
 use ingest::generate::{DEFAULT_RELEASES_PER_FILE, GenerateOptions};
 use ingest::tag::Tagger;
-use ingest::{LoadOptions, ReleaseSource, database, prepare};
+use ingest::{LoadOptions, ReleaseSource, prepare};
 use migration::{Migrator, MigratorTrait};
 
 /// Parse press-release listings, tag each release with the programmes and offices it concerns,
@@ -95,10 +95,24 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `error` and its causes on one line, as `{:#}` prints them, but each cause once: some
+/// (sea-orm's database errors among them) repeat their own cause in their message.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -149,7 +163,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let options = LoadOptions { prune: cli.prune };
     let report = ingest::load::load(&db, &catalogue, &input, options, &progress).await?;
-    progress.finish_and_clear();
     println!("{report}");
     Ok(())
 }

@@ -476,7 +476,7 @@ mod tests {
             parsed,
             Ok(vec![ParsedRelease {
                 title: "A title wrapped".into(),
-                published_on: NaiveDate::from_ymd_opt(2021, 6, 7).unwrap_or_default(),
+                published_on: NaiveDate::from_ymd_opt(2021, 6, 7).unwrap(),
                 summary: Some("Summary".into()),
                 image_credit: None,
                 line: 1,

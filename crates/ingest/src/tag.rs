@@ -5,7 +5,9 @@
 use regex::{RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
-use crate::catalogue::{Catalogue, EntryKind};
+use model::TagKind;
+
+use crate::catalogue::Catalogue;
 
 /// Programmes and offices found in one release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,7 +33,7 @@ pub struct Tag {
 pub enum TagError {
     #[error("{kind} \"{slug}\": {field} is empty")]
     EmptyAlias {
-        kind: EntryKind,
+        kind: TagKind,
         slug: String,
         field: String,
     },
@@ -51,7 +53,7 @@ pub struct Tagger {
 
 #[derive(Debug, Clone)]
 struct Target {
-    kind: EntryKind,
+    kind: TagKind,
     /// Index of the entry in the catalogue's offices or programmes.
     entry: usize,
     slug: String,
@@ -63,7 +65,7 @@ impl Tagger {
     pub fn new(catalogue: &Catalogue) -> Result<Tagger, TagError> {
         let offices = catalogue.offices.iter().enumerate().map(|(i, o)| {
             (
-                EntryKind::Office,
+                TagKind::Office,
                 i,
                 &o.slug,
                 &o.aliases,
@@ -72,7 +74,7 @@ impl Tagger {
         });
         let programmes = catalogue.programmes.iter().enumerate().map(|(i, p)| {
             (
-                EntryKind::Programme,
+                TagKind::Programme,
                 i,
                 &p.slug,
                 &p.aliases,
@@ -134,7 +136,7 @@ impl Tagger {
 
         let mut programmes = Vec::new();
         let mut offices = Vec::new();
-        let mut previous: Option<(EntryKind, usize)> = None;
+        let mut previous: Option<(TagKind, usize)> = None;
         for index in self.set.matches(&text).iter() {
             let target = &self.targets[index];
             let entry = Some((target.kind, target.entry));
@@ -147,8 +149,8 @@ impl Tagger {
                 matched_alias: Some(target.alias.clone()),
             };
             match target.kind {
-                EntryKind::Office => offices.push(tag),
-                EntryKind::Programme => programmes.push(tag),
+                TagKind::Office => offices.push(tag),
+                TagKind::Programme => programmes.push(tag),
             }
         }
         if !offices.iter().any(|tag| tag.slug == publisher) {

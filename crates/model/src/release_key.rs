@@ -37,7 +37,7 @@ mod tests {
     use super::*;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
     #[test]

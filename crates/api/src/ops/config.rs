@@ -111,9 +111,9 @@ impl Config {
     /// The server's database pool: a short acquire wait, so that requests fail fast with
     /// SERVICE_UNAVAILABLE while the database is down, and statements stopped at the request
     /// deadline.
-    pub fn pool_settings(&self) -> ingest::database::PoolSettings {
+    pub fn pool_settings(&self) -> database::PoolSettings {
         let acquire_timeout = Duration::from_millis(self.db_acquire_timeout_ms);
-        ingest::database::PoolSettings {
+        database::PoolSettings {
             connect_timeout: acquire_timeout,
             acquire_timeout,
             max_connections: self.db_max_connections,
@@ -131,7 +131,7 @@ impl Config {
                 ingest: self.ingest.clone(),
             },
             None => StartupPlan {
-                database_url: ingest::database::DEFAULT_DATABASE_URL.to_owned(),
+                database_url: database::DEFAULT_DATABASE_URL.to_owned(),
                 migrate: true,
                 ingest: if self.ingest.is_empty() {
                     vec![PathBuf::from(ingest::DEFAULT_LISTINGS)]
@@ -156,7 +156,7 @@ mod tests {
         let mut cli = parse(&["api"]);
         cli.config.database_url = None; // in case DATABASE_URL is set where the tests run
         let plan = cli.config.startup_plan();
-        assert_eq!(plan.database_url, ingest::database::DEFAULT_DATABASE_URL);
+        assert_eq!(plan.database_url, database::DEFAULT_DATABASE_URL);
         assert!(plan.migrate);
         assert_eq!(plan.ingest, vec![PathBuf::from("seeds")]);
     }

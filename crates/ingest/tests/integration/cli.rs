@@ -121,6 +121,38 @@ fn bad_listing_fails_naming_file_and_line() {
 }
 
 #[test]
+fn a_database_failure_during_the_load_is_told_once_with_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite");
+    let migrated = ingest(&[
+        "--migrate",
+        "--database-url",
+        &format!("sqlite://{}?mode=rwc", path.display()),
+    ]);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+
+    // Opened read-only, the database refuses the run's first write.
+    let output = ingest(&[
+        "--database-url",
+        &format!("sqlite://{}?mode=ro", path.display()),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.starts_with("error: the database failed: "),
+        "{message}"
+    );
+    assert_eq!(
+        message
+            .matches("attempt to write a readonly database")
+            .count(),
+        1,
+        "the cause is told once: {message}"
+    );
+    assert!(stdout(&output).is_empty(), "no summary line: {message}");
+}
+
+#[test]
 fn missing_path_and_unreachable_database_are_clear_errors() {
     let output = ingest(&["--dry-run", "no/such/listing.txt"]);
     assert!(!output.status.success());

@@ -1,5 +1,6 @@
 //! Opening the archive database: one place that knows the URL default and the pool settings
-//! for both backends (PostgreSQL in production, SQLite for the embedded default).
+//! for both backends (PostgreSQL in production, SQLite for the embedded default). `ingest`
+//! loads through it and the `api` serves through it.
 
 use std::time::Duration;
 
