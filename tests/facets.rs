@@ -760,7 +760,7 @@ async fn precomputed_counts_follow_updates_and_prunes(backend: Backend) {
             &catalogue_path(),
             paths,
             ingest::LoadOptions { prune },
-            &indicatif::ProgressBar::hidden(),
+            &ingest::NoProgress,
         )
         .await
         .expect("the run succeeds")

@@ -398,11 +398,11 @@ async fn a_request_past_its_deadline_is_stopped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_statement_past_statement_timeout_is_reported_as_a_timeout() {
     let database = TestDatabase::new(Backend::Postgres).await;
-    let settings = ingest::database::PoolSettings {
+    let settings = database::PoolSettings {
         statement_timeout: Some(Duration::from_millis(50)),
-        ..ingest::database::PoolSettings::default()
+        ..database::PoolSettings::default()
     };
-    let db = ingest::database::connect_with(&database.url, &settings)
+    let db = database::connect_with(&database.url, &settings)
         .await
         .unwrap();
     let error = db

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use indicatif::ProgressBar;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
@@ -28,7 +27,7 @@ async fn ingest(
         &catalogue_path(),
         paths,
         LoadOptions { prune },
-        &ProgressBar::hidden(),
+        &ingest::NoProgress,
     )
     .await
 }
@@ -376,7 +375,7 @@ async fn failure_mid_load_rolls_back_everything(backend: Backend) {
         &catalogue,
         &input,
         LoadOptions::default(),
-        &ProgressBar::hidden(),
+        &ingest::NoProgress,
     )
     .await
     .expect_err("unknown programme accepted");

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use indicatif::ProgressBar;
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -80,7 +79,7 @@ pub async fn load_listings(db: &DatabaseConnection, paths: &[PathBuf]) {
         &catalogue_path(),
         paths,
         ingest::LoadOptions::default(),
-        &ProgressBar::hidden(),
+        &ingest::NoProgress,
     )
     .await
     .unwrap_or_else(|e| panic!("cannot ingest {paths:?}: {e}"));

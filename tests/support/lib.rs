@@ -160,7 +160,7 @@ impl TestDatabase {
             "sqlite://{}?mode=rwc",
             dir.path().join("archive.sqlite").display()
         );
-        let db = ingest::database::connect(&url)
+        let db = database::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
         Migrator::up(&db, None)
@@ -176,7 +176,7 @@ impl TestDatabase {
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
-        ingest::database::connect(&self.url)
+        database::connect(&self.url)
             .await
             .expect("the test database accepts a connection")
     }
@@ -289,7 +289,7 @@ async fn ensure_template(admin_url: &str) -> String {
                 // A half-built template (from a killed run) is not marked as one: rebuild it.
                 run(format!("DROP DATABASE IF EXISTS {template} WITH (FORCE)")).await;
                 run(format!("CREATE DATABASE {template}")).await;
-                let db = ingest::database::connect(&with_database(admin_url, &template))
+                let db = database::connect(&with_database(admin_url, &template))
                     .await
                     .unwrap_or_else(|e| panic!("cannot connect to {template}: {e}"));
                 Migrator::up(&db, None)

@@ -9,9 +9,6 @@ use sea_orm::DatabaseConnection;
 
 pub mod catalogue;
 pub mod counts;
-/// Connections are opened by the `database` crate; re-exported so that code written against
-/// `ingest::database` keeps compiling until it names that crate itself.
-pub use database;
 pub mod generate;
 pub mod load;
 pub mod parse;
