@@ -4,4 +4,4 @@
 pub mod entity;
 pub mod release_key;
 
-pub use release_key::release_id;
+pub use release_key::{normalise_title, normalise_title_into, release_id};
