@@ -467,6 +467,8 @@ struct Draft<'v> {
     title_suffix: Vec<&'v str>,
     /// For the normalised title.
     scratch: String,
+    /// For the part of a pattern that follows its topic.
+    tail: String,
 }
 
 #[derive(Debug)]
@@ -713,7 +715,8 @@ impl Vocabulary {
                     }
                     let start = draft.written.len();
                     let wanted = left.clamp(10, 30);
-                    self.prose.sentence(dice, year, wanted, &mut draft.written);
+                    self.prose
+                        .sentence(dice, year, wanted, &mut draft.written, &mut draft.tail);
                     let added = prose::word_count(&draft.written[start..]);
                     // A last sentence much longer than the room left is dropped: the summary
                     // ends a little short rather than long.
@@ -803,7 +806,7 @@ impl Vocabulary {
             // Patterns with long names can overshoot: a few tries for one that fits.
             for _ in 0..6 {
                 title.truncate(body_start);
-                self.prose.title(dice, year, wanted, title);
+                self.prose.title(dice, year, wanted, title, &mut draft.tail);
                 if prose::word_count(&title[body_start..]) <= wanted {
                     break;
                 }

@@ -25,6 +25,23 @@ pub fn normalise_title(title: &str) -> String {
 /// [`normalise_title`] appended to `out` (which it does not clear).
 pub fn normalise_title_into(title: &str, out: &mut String) {
     let start = out.len();
+    if title.is_ascii() {
+        // The common case, a byte at a time (the same rule: ASCII has no typographic quotes
+        // or dashes, and its whitespace is `char::is_whitespace`'s).
+        let mut space = false;
+        for &byte in title.as_bytes() {
+            if char::from(byte).is_whitespace() {
+                space = out.len() > start;
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(char::from(byte.to_ascii_lowercase()));
+            }
+        }
+        return;
+    }
     for word in title.split_whitespace() {
         if out.len() > start {
             out.push(' ');
@@ -63,8 +80,15 @@ mod tests {
             "ärzte's \"score\" - pilot"
         );
         let mut out = String::from("kept|");
-        normalise_title_into("A  B", &mut out);
-        assert_eq!(out, "kept|a b");
+        normalise_title_into(" A \t B\x0b", &mut out);
+        assert_eq!(
+            out, "kept|a b",
+            "ASCII titles take a shortcut to the same rule"
+        );
+        assert_eq!(
+            release_id(date(2021, 6, 24), "\tSCORE\x0bPilot  "),
+            release_id(date(2021, 6, 24), "score pilot")
+        );
     }
 
     #[test]

@@ -23,9 +23,9 @@ const WORDS_EN: &str = include_str!("../../data/words-en.tsv");
 /// that draws are the same on every platform).
 #[derive(Debug)]
 pub(super) struct Alias {
-    /// Out of 2^32: keep the drawn item when the low half of the draw is below this.
-    keep: Vec<u64>,
-    other: Vec<u32>,
+    /// Per item: keep it when the low half of the draw is below the first number (out of 2^32;
+    /// items always kept have `u32::MAX` and themselves as the other), else take the second.
+    slots: Vec<(u32, u32)>,
 }
 
 impl Alias {
@@ -38,21 +38,20 @@ impl Alias {
             .map(|&w| u128::from(w) * len as u128)
             .collect();
         scaled.resize(len, total);
-        let mut keep = vec![1u64 << 32; len];
-        let mut other: Vec<u32> = (0..len as u32).collect();
+        let mut slots: Vec<(u32, u32)> = (0..len as u32).map(|i| (u32::MAX, i)).collect();
         let (mut small, mut large): (Vec<usize>, Vec<usize>) =
             (0..len).partition(|&i| scaled[i] < total);
         while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
             small.pop();
-            keep[s] = ((scaled[s] << 32) / total) as u64;
-            other[s] = l as u32;
+            // Below 2^32, since scaled[s] < total.
+            slots[s] = (((scaled[s] << 32) / total) as u32, l as u32);
             scaled[l] = scaled[l] + scaled[s] - total;
             if scaled[l] < total {
                 large.pop();
                 small.push(l);
             }
         }
-        Alias { keep, other }
+        Alias { slots }
     }
 
     /// Zipf weights over ranks: the item of rank `r` (0-based) weighs `1 / (r + offset)`.
@@ -65,12 +64,9 @@ impl Alias {
 
     pub(super) fn draw(&self, dice: &mut Dice) -> usize {
         let r = dice.next_u64();
-        let i = (((r >> 32) * self.keep.len() as u64) >> 32) as usize;
-        if (r & 0xffff_ffff) < self.keep[i] {
-            i
-        } else {
-            self.other[i] as usize
-        }
+        let i = (((r >> 32) * self.slots.len() as u64) >> 32) as usize;
+        let (keep, other) = self.slots[i];
+        if (r as u32) < keep { i } else { other as usize }
     }
 }
 
@@ -424,19 +420,26 @@ impl Prose {
         out.push_str(self.named_events.pick(dice));
     }
 
-    /// Writes a title core of about `words` words into `out`.
-    pub(super) fn title(&self, dice: &mut Dice, year: i32, words: usize, out: &mut String) {
+    /// Writes a title core of about `words` words into `out`; `tail` is scratch space.
+    pub(super) fn title(
+        &self,
+        dice: &mut Dice,
+        year: i32,
+        words: usize,
+        out: &mut String,
+        tail: &mut String,
+    ) {
         let start = out.len();
         // Everything but the topic first (into `tail` when it follows the topic), then the
         // topic sized to what is left.
-        let mut tail = String::new();
+        tail.clear();
         let template = dice.below(13);
         match template {
             11 => {
                 tail.push(' ');
                 tail.push_str(self.events.pick(dice));
                 tail.push_str(" in ");
-                self.place(dice, &mut tail);
+                self.place(dice, tail);
             }
             12 => {
                 self.place(dice, out);
@@ -448,7 +451,7 @@ impl Prose {
                 capitalised(self.events.pick(dice), out);
                 out.push_str(" on ");
                 tail.push_str(" held in ");
-                self.place(dice, &mut tail);
+                self.place(dice, tail);
             }
             1 => {
                 self.organisation(dice, out);
@@ -463,7 +466,7 @@ impl Prose {
                 out.push_str(self.events.pick(dice));
                 out.push_str(" on ");
                 tail.push_str(" opens in ");
-                self.place(dice, &mut tail);
+                self.place(dice, tail);
             }
             3 => {
                 self.person(dice, out);
@@ -476,14 +479,14 @@ impl Prose {
                 self.project(dice, out);
                 out.push_str(" on ");
                 tail.push_str(" in ");
-                self.province(dice, &mut tail);
+                self.province(dice, tail);
             }
             5 => {
                 out.push_str("New ");
                 out.push_str(self.publications.pick(dice));
                 out.push_str(" on ");
                 tail.push_str(" released in ");
-                self.place(dice, &mut tail);
+                self.place(dice, tail);
             }
             6 => {
                 self.place(dice, out);
@@ -508,7 +511,7 @@ impl Prose {
                 tail.push_str(" for ");
                 tail.push_str(self.units.pick(dice));
                 tail.push_str(" in ");
-                self.province(dice, &mut tail);
+                self.province(dice, tail);
             }
             9 => {
                 out.push_str("ILO and ");
@@ -520,16 +523,23 @@ impl Prose {
                 out.push_str(" focuses on ");
             }
         }
-        let fixed = word_count(&out[start..]) + word_count(&tail);
+        let fixed = word_count(&out[start..]) + word_count(tail);
         self.topic(dice, words.saturating_sub(fixed), out);
-        out.push_str(&tail);
+        out.push_str(tail);
         capitalise_at(out, start);
     }
 
-    /// Appends one summary sentence of about `words` words (sentences run 10 to 35 words).
-    pub(super) fn sentence(&self, dice: &mut Dice, year: i32, words: usize, out: &mut String) {
+    /// Appends one summary sentence of about `words` words; `tail` is scratch space.
+    pub(super) fn sentence(
+        &self,
+        dice: &mut Dice,
+        year: i32,
+        words: usize,
+        out: &mut String,
+        tail: &mut String,
+    ) {
         let start = out.len();
-        let mut tail = String::new();
+        tail.clear();
         match dice.below(13) {
             0 => {
                 let _ = std::fmt::Write::write_fmt(
@@ -547,9 +557,9 @@ impl Prose {
                 out.push_str(self.events.pick(dice));
                 out.push_str(" on ");
                 tail.push_str(" in ");
-                self.place(dice, &mut tail);
+                self.place(dice, tail);
                 tail.push_str(", ");
-                self.province(dice, &mut tail);
+                self.province(dice, tail);
                 tail.push('.');
             }
             1 => {
@@ -570,11 +580,11 @@ impl Prose {
                 out.push_str(self.verbs.pick(dice));
                 out.push(' ');
                 tail.push_str(",” said ");
-                self.person(dice, &mut tail);
+                self.person(dice, tail);
                 tail.push_str(", ");
                 tail.push_str(self.roles.pick(dice));
                 tail.push(' ');
-                self.organisation(dice, &mut tail);
+                self.organisation(dice, tail);
                 tail.push('.');
             }
             3 => {
@@ -598,7 +608,7 @@ impl Prose {
                 self.place(dice, out);
                 out.push_str(" with training on ");
                 let _ = std::fmt::Write::write_fmt(
-                    &mut tail,
+                    tail,
                     format_args!(" since {}.", year - dice.below(4) as i32),
                 );
             }
@@ -629,7 +639,7 @@ impl Prose {
                 tail.push_str(" remains a key challenge for ");
                 tail.push_str(self.units.pick(dice));
                 tail.push_str(" in ");
-                self.province(dice, &mut tail);
+                self.province(dice, tail);
                 tail.push('.');
             }
             8 => {
@@ -639,9 +649,9 @@ impl Prose {
                 out.push_str(self.publications.pick(dice));
                 out.push_str(" on ");
                 tail.push_str(" was also presented by ");
-                self.person(dice, &mut tail);
+                self.person(dice, tail);
                 tail.push_str(" of the ");
-                self.organisation(dice, &mut tail);
+                self.organisation(dice, tail);
                 tail.push('.');
             }
             9 => {
@@ -659,14 +669,13 @@ impl Prose {
                 self.organisation(dice, out);
                 out.push_str(", ");
                 tail.push_str(" improved in ");
-                let _ =
-                    std::fmt::Write::write_fmt(&mut tail, format_args!("{} ", 2 + dice.below(40)));
+                let _ = std::fmt::Write::write_fmt(tail, format_args!("{} ", 2 + dice.below(40)));
                 tail.push_str(if dice.per_mille(500) {
                     "counties of "
                 } else {
                     "cities of "
                 });
-                self.province(dice, &mut tail);
+                self.province(dice, tail);
                 tail.push_str(" last year.");
             }
             11 => {
@@ -691,9 +700,9 @@ impl Prose {
                 tail.push('.');
             }
         }
-        let fixed = word_count(&out[start..]) + word_count(&tail);
+        let fixed = word_count(&out[start..]) + word_count(tail);
         self.topic(dice, words.saturating_sub(fixed).min(8), out);
-        out.push_str(&tail);
+        out.push_str(tail);
         capitalise_at(out, start);
     }
 
