@@ -731,18 +731,15 @@ fn capitalised(word: &str, out: &mut String) {
     capitalise_at(out, start);
 }
 
-/// Upper-cases the ASCII letter at byte `at`, if there is one.
-fn capitalise_at(out: &mut String, at: usize) {
-    if let Some(first) = out.get(at..at + 1)
-        && first.as_bytes()[0].is_ascii_lowercase()
-    {
-        let upper = first.to_ascii_uppercase();
-        out.replace_range(at..at + 1, &upper);
+/// Upper-cases the ASCII letter at byte `at`, if there is one (in place).
+fn capitalise_at(out: &mut str, at: usize) {
+    if let Some(first) = out.get_mut(at..at + 1) {
+        first.make_ascii_uppercase();
     }
 }
 
 /// Capitalises every word of `out[from..]` but the small ones (`and`, `of`, …).
-fn title_case(out: &mut String, from: usize) {
+fn title_case(out: &mut str, from: usize) {
     let mut at = from;
     while at < out.len() {
         let rest = &out[at..];
