@@ -1,10 +1,16 @@
 //! Writes synthetic press-release listings in the seed format, for load and performance tests:
-//! titles and summaries recombine the vocabulary of the embedded seed listings, and catalogue
-//! aliases (plus near-misses) appear at set rates. The same options give byte-identical files.
+//! titles and summaries are written from press-release patterns filled with themes, English
+//! words, people, places, organisations, projects and events (`prose`), with the lengths of the
+//! embedded seed listings and some of their sentences and headlines; catalogue aliases (plus
+//! near-misses) appear at set rates. The same options give byte-identical files.
 
-use std::collections::HashMap;
+mod pools;
+mod prose;
+
+use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, BufWriter, Write as _};
 use std::num::NonZero;
 use std::path::{Path, PathBuf};
@@ -44,8 +50,10 @@ const PREAMBLE: &str = "News and press releases\n\nThis is a list of official IL
     including those related to ILO activities in China and Mongolia. The most recent release can \
     be found on top.\n\n";
 
-/// More files than this is surely a mistake (and would not fit a folder listing comfortably).
-const MAX_FILES: u64 = 1_000_000;
+/// Dates run over these years; each file has days of its own, so there are at most as many
+/// files as days.
+const FIRST_YEAR: i32 = 2000;
+const LAST_YEAR: i32 = 2026;
 
 /// Items per numbered section; a new year also starts a section, as in the seeds.
 const SECTION_LEN: u32 = 20;
@@ -61,65 +69,17 @@ const NEAR_MISS: u32 = 100;
 const SAME_DAY: u32 = 200;
 /// Share of mentions placed in the summary (when there is one) rather than the title.
 const MENTION_IN_SUMMARY: u32 = 600;
+/// Share of titles spliced from the seed headlines (the others are written by `prose`).
+const SEED_TITLE: u32 = 150;
+/// Share of summary sentences taken from the seed summaries.
+const SEED_SENTENCE: u32 = 150;
+/// Draws of a title for a day that already has it, before a number is added.
+const TITLE_RETRIES: usize = 8;
 
-/// Title length in words before the detail, from the seeds' headline lengths.
+/// Length in words of a title spliced from the seed headlines.
 const MIN_TITLE_WORDS: usize = 4;
 const MAX_TITLE_WORDS: usize = 10;
 const HARD_MAX_TITLE_WORDS: usize = 18;
-
-/// Where cities come from for the "held in …" detail that keeps titles apart.
-const CITIES: &[&str] = &[
-    "Beijing",
-    "Shanghai",
-    "Guangzhou",
-    "Shenzhen",
-    "Chongqing",
-    "Chengdu",
-    "Wuhan",
-    "Nanjing",
-    "Hangzhou",
-    "Huzhou",
-    "Deqing",
-    "Tianjin",
-    "Kunming",
-    "Xi'an",
-    "Harbin",
-    "Shenyang",
-    "Qingdao",
-    "Xiamen",
-    "Changsha",
-    "Zhengzhou",
-    "Lanzhou",
-    "Urumqi",
-    "Hohhot",
-    "Guiyang",
-    "Nanning",
-    "Fuzhou",
-    "Jinan",
-    "Hefei",
-    "Taiyuan",
-    "Hong Kong",
-    "Macao",
-    "Ulaanbaatar",
-    "Darkhan",
-    "Erdenet",
-    "Khovd",
-    "Choibalsan",
-    "Murun",
-    "Bayankhongor",
-];
-const UNITS: &[&str] = &[
-    "participants",
-    "enterprises",
-    "workers",
-    "trainers",
-    "officials",
-    "students",
-    "inspectors",
-    "employers",
-    "herders",
-    "factories",
-];
 
 /// Sentences that sit next to a catalogue alias without being one: lowercase "score", bare
 /// "collective bargaining", another ministry's Director-General, … Any that the catalogue does
@@ -200,8 +160,11 @@ pub enum GenerateError {
     NoReleases,
     #[error("the number of releases per file must be at least 1")]
     NoReleasesPerFile,
-    #[error("{files} files are too many to write; allow more releases per file")]
-    TooManyFiles { files: u64 },
+    #[error(
+        "{files} files are too many: each file covers days of its own, and {FIRST_YEAR}-{LAST_YEAR} \
+         has {days} days; allow more releases per file"
+    )]
+    TooManyFiles { files: u64, days: u64 },
     #[error("cannot create {}", path.display())]
     CreateDir { path: PathBuf, source: io::Error },
     #[error("cannot read the folder {}", path.display())]
@@ -229,7 +192,14 @@ pub enum GenerateError {
 /// the bytes depend only on the options and the embedded seeds. Files are written in parallel.
 ///
 /// Dates run newest first over 2000-01-01..=2026-12-31, each file covering its proportional
-/// slice of that range; a fifth of the releases share the previous release's day.
+/// slice of that range (at least one day, and no day is in two files); a fifth of the releases
+/// share the previous release's day.
+///
+/// No two releases have the same date and title (the release id): a day's releases are all in
+/// one file, written one after the other, and each title is checked against the titles the day
+/// already has (64-bit hashes of `model::normalise_title`, the normalisation of the release id;
+/// a hash that is taken means the title is drawn again, even when only the hashes agree). After
+/// `TITLE_RETRIES` draws the title gets ` (2)`, ` (3)`, … until one is free.
 pub fn generate(options: &GenerateOptions) -> Result<GenerateReport, GenerateError> {
     if options.releases == 0 {
         return Err(GenerateError::NoReleases);
@@ -238,10 +208,14 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateReport, GenerateErr
         return Err(GenerateError::NoReleasesPerFile);
     }
     let file_count = options.releases.div_ceil(options.releases_per_file);
-    if file_count > MAX_FILES {
-        return Err(GenerateError::TooManyFiles { files: file_count });
-    }
     let vocabulary = Vocabulary::build()?;
+    let days = vocabulary.days.len() as u64;
+    if file_count > days {
+        return Err(GenerateError::TooManyFiles {
+            files: file_count,
+            days,
+        });
+    }
 
     fs::create_dir_all(&options.out).map_err(|source| GenerateError::CreateDir {
         path: options.out.clone(),
@@ -355,6 +329,8 @@ fn write_listing(vocabulary: &Vocabulary, plan: &Plan, index: u64, path: &Path) 
     let mut draft = Draft::default();
     let mut number = 0;
     let mut previous_year = None;
+    let mut previous_day = None;
+    let mut day_titles: HashSet<u64> = HashSet::new();
     for day_index in dates {
         let day = &vocabulary.days[day_index];
         if number > 0 && (number == SECTION_LEN || previous_year != Some(day.year)) {
@@ -363,7 +339,12 @@ fn write_listing(vocabulary: &Vocabulary, plan: &Plan, index: u64, path: &Path) 
         }
         number += 1;
         previous_year = Some(day.year);
+        if previous_day != Some(day_index) {
+            day_titles.clear();
+            previous_day = Some(day_index);
+        }
         vocabulary.draft(&mut dice, day.year, &mut draft);
+        vocabulary.make_title_unique(&mut dice, day.year, &mut draft, &mut day_titles);
 
         write!(out, "\n  {number}. ")?;
         if draft.has_credit {
@@ -435,14 +416,38 @@ impl Dice {
     fn per_mille(&mut self, rate: u32) -> bool {
         self.below(1000) < rate
     }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
 }
 
 /// A part of a summary, in order.
 #[derive(Debug, Clone, Copy)]
 enum Piece<'v> {
     Sentence(&'v str),
+    /// `Draft::written[start..end]`.
+    Written(usize, usize),
     Programme(usize, &'v str),
     Office(usize, &'v str),
+}
+
+impl Piece<'_> {
+    /// Its words, for the pieces that are not written yet.
+    fn words(&self) -> usize {
+        match *self {
+            Piece::Sentence(text) => prose::word_count(text),
+            Piece::Written(..) => 0,
+            Piece::Programme(template, alias) => {
+                let (before, after) = PROGRAMME_SENTENCES[template];
+                prose::word_count(before) + prose::word_count(alias) + prose::word_count(after)
+            }
+            Piece::Office(template, alias) => {
+                let (before, after) = OFFICE_SENTENCES[template];
+                prose::word_count(before) + prose::word_count(alias) + prose::word_count(after)
+            }
+        }
+    }
 }
 
 /// One release being composed; its buffers are reused from release to release.
@@ -454,7 +459,16 @@ struct Draft<'v> {
     has_summary: bool,
     has_credit: bool,
     pieces: Vec<Piece<'v>>,
+    /// Mentions and near-misses, placed among the pieces once they are written.
+    extras: Vec<Piece<'v>>,
+    /// The sentences written by `prose`, one after the other.
+    written: String,
+    title_prefix: Option<&'v str>,
     title_suffix: Vec<&'v str>,
+    /// For the normalised title.
+    scratch: String,
+    /// For the part of a pattern that follows its topic.
+    tail: String,
 }
 
 #[derive(Debug)]
@@ -482,6 +496,7 @@ struct Vocabulary {
     agencies: Vec<String>,
     /// Every day of 2000-01-01..=2026-12-31, oldest first.
     days: Vec<Day>,
+    prose: prose::Prose,
 }
 
 impl Vocabulary {
@@ -586,7 +601,7 @@ impl Vocabulary {
             agencies.push("ILO".to_owned());
         }
 
-        let (first, last) = (date(2000, 1, 1), date(2026, 12, 31));
+        let (first, last) = (date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31));
         let days = first
             .iter_days()
             .take_while(|day| *day <= last)
@@ -595,6 +610,29 @@ impl Vocabulary {
                 year: day.year(),
             })
             .collect();
+
+        // What the catalogue matches case-sensitively (acronyms, aliases in capitals): made-up
+        // acronyms must not be one of these.
+        let reserved_acronyms = catalogue
+            .programmes
+            .iter()
+            .map(|p| (&p.aliases, &p.acronym))
+            .chain(catalogue.offices.iter().map(|o| (&o.aliases, &o.acronym)))
+            .flat_map(|(aliases, acronym)| aliases.iter().chain(acronym))
+            .filter(|alias| !alias.chars().any(char::is_lowercase))
+            .map(|alias| alias.trim().to_owned())
+            .collect();
+        let title_lengths = releases
+            .iter()
+            .map(|r| prose::word_count(&r.title))
+            .collect();
+        let summary_lengths = releases
+            .iter()
+            .filter_map(|r| r.summary.as_deref())
+            .map(prose::word_count)
+            .collect();
+        let prose =
+            prose::Prose::build(untagged, reserved_acronyms, title_lengths, summary_lengths);
 
         Ok(Vocabulary {
             titles,
@@ -605,45 +643,28 @@ impl Vocabulary {
             photographers,
             agencies,
             days,
+            prose,
         })
     }
 
     /// Composes one release of `year` into `draft`.
     fn draft<'v>(&'v self, dice: &mut Dice, year: i32, draft: &mut Draft<'v>) {
-        draft.has_summary = !dice.per_mille(NO_SUMMARY) && !self.summaries.is_empty();
+        draft.has_summary = !dice.per_mille(NO_SUMMARY);
         draft.has_credit = dice.per_mille(CREDIT);
         draft.pieces.clear();
+        draft.extras.clear();
+        draft.written.clear();
         draft.title_suffix.clear();
-        let mut title_prefix: Option<&str> = None;
-
-        if draft.has_summary {
-            // Consecutive sentences of one seed summary, so the summary reads as one story.
-            let summary = dice.pick(&self.summaries);
-            // Half of them whole, the others a stretch of one to three sentences.
-            let wanted = match dice.below(100) {
-                0..50 => usize::MAX,
-                50..75 => 1,
-                75..90 => 2,
-                _ => 3,
-            };
-            let first = if wanted == usize::MAX || dice.per_mille(500) {
-                0
-            } else {
-                dice.index(summary.len())
-            };
-            for sentence in summary.iter().skip(first).take(wanted) {
-                draft.pieces.push(Piece::Sentence(sentence.as_str()));
-            }
-        }
+        draft.title_prefix = None;
 
         if dice.per_mille(OFFICE) && !self.offices.is_empty() {
             let office = dice.pick(&self.offices);
             let alias = dice.pick(office).as_str();
             if draft.has_summary && dice.per_mille(MENTION_IN_SUMMARY) {
                 let piece = Piece::Office(dice.index(OFFICE_SENTENCES.len()), alias);
-                insert_piece(dice, &mut draft.pieces, piece);
+                draft.extras.push(piece);
             } else {
-                title_prefix = Some(alias);
+                draft.title_prefix = Some(alias);
             }
         }
 
@@ -664,9 +685,9 @@ impl Vocabulary {
             let alias = dice.pick(&self.programmes[programme]).as_str();
             if draft.has_summary && dice.per_mille(MENTION_IN_SUMMARY) {
                 let piece = Piece::Programme(dice.index(PROGRAMME_SENTENCES.len()), alias);
-                insert_piece(dice, &mut draft.pieces, piece);
-            } else if title_prefix.is_none() && dice.per_mille(500) {
-                title_prefix = Some(alias);
+                draft.extras.push(piece);
+            } else if draft.title_prefix.is_none() && dice.per_mille(500) {
+                draft.title_prefix = Some(alias);
             } else {
                 draft.title_suffix.push(alias);
             }
@@ -674,42 +695,49 @@ impl Vocabulary {
 
         if draft.has_summary && dice.per_mille(NEAR_MISS) && !self.near_misses.is_empty() {
             let &sentence = dice.pick(&self.near_misses);
-            insert_piece(dice, &mut draft.pieces, Piece::Sentence(sentence));
+            draft.extras.push(Piece::Sentence(sentence));
         }
 
-        // Title: [alias: ]body detail[ under alias[ and alias]]
-        let title = &mut draft.title;
-        title.clear();
-        if let Some(alias) = title_prefix {
-            title.push_str(alias);
-            title.push_str(": ");
-        }
-        let body_start = title.len();
-        // Splicing titles can leave a quote open; a few more tries all but rule that out.
-        for _ in 0..4 {
-            title.truncate(body_start);
-            self.titles.generate(dice, title);
-            if balanced_quotes(&title[body_start..]) {
-                break;
+        if draft.has_summary {
+            // Sentences up to a seed summary's length, counting the mentions to come.
+            let target = self.prose.summary_length(dice);
+            let mut words: usize = draft.extras.iter().map(Piece::words).sum();
+            while words < target || draft.pieces.is_empty() {
+                let left = target - words.min(target);
+                if dice.per_mille(SEED_SENTENCE) && !self.summaries.is_empty() {
+                    let summary = dice.pick(&self.summaries);
+                    let sentence = dice.pick(summary).as_str();
+                    words += prose::word_count(sentence);
+                    draft.pieces.push(Piece::Sentence(sentence));
+                } else {
+                    if !draft.written.is_empty() {
+                        draft.written.push(' ');
+                    }
+                    let start = draft.written.len();
+                    let wanted = left.clamp(10, 30);
+                    self.prose
+                        .sentence(dice, year, wanted, &mut draft.written, &mut draft.tail);
+                    let added = prose::word_count(&draft.written[start..]);
+                    // A last sentence much longer than the room left is dropped: the summary
+                    // ends a little short rather than long.
+                    if !draft.pieces.is_empty() && added > left + 4 {
+                        draft.written.truncate(start);
+                        break;
+                    }
+                    words += added;
+                    draft
+                        .pieces
+                        .push(Piece::Written(start, draft.written.len()));
+                }
             }
+            let extras = std::mem::take(&mut draft.extras);
+            for piece in &extras {
+                insert_piece(dice, &mut draft.pieces, *piece);
+            }
+            draft.extras = extras;
         }
-        // The detail (a number of people and a city, worded three ways) keeps titles of the
-        // same day apart: the natural key is the date and the title.
-        let in_city = if title[body_start..].contains(" in ") {
-            " from "
-        } else {
-            " in "
-        };
-        let (count, unit, city) = (12 + dice.below(988), *dice.pick(UNITS), *dice.pick(CITIES));
-        let _ = match dice.below(3) {
-            0 => write!(title, " for {count} {unit}{in_city}{city}"),
-            1 => write!(title, "{in_city}{city}: {count} {unit} take part"),
-            _ => write!(title, ", {city}, with {count} {unit}"),
-        };
-        for (n, alias) in draft.title_suffix.iter().enumerate() {
-            title.push_str(if n == 0 { " under " } else { " and " });
-            title.push_str(alias);
-        }
+
+        self.compose_title(dice, year, draft);
 
         let summary = &mut draft.summary;
         summary.clear();
@@ -719,6 +747,7 @@ impl Vocabulary {
             }
             let (before, middle, after) = match *piece {
                 Piece::Sentence(sentence) => ("", sentence, ""),
+                Piece::Written(start, end) => ("", &draft.written[start..end], ""),
                 Piece::Programme(template, alias) => {
                     let (before, after) = PROGRAMME_SENTENCES[template];
                     (before, alias, after)
@@ -745,6 +774,82 @@ impl Vocabulary {
             let _ = write!(credit, " {year}");
         }
     }
+
+    /// Writes the title: `[alias: ]body[ under alias[ and alias]]`, about a seed title's length.
+    fn compose_title(&self, dice: &mut Dice, year: i32, draft: &mut Draft<'_>) {
+        let title = &mut draft.title;
+        title.clear();
+        if let Some(alias) = draft.title_prefix {
+            title.push_str(alias);
+            title.push_str(": ");
+        }
+        let body_start = title.len();
+        let mut suffix_words = 0;
+        for alias in &draft.title_suffix {
+            suffix_words += 1 + prose::word_count(alias);
+        }
+        if dice.per_mille(SEED_TITLE) {
+            // Splicing titles can leave a quote open; a few more tries all but rule that out.
+            for _ in 0..4 {
+                title.truncate(body_start);
+                self.titles.generate(dice, title);
+                if balanced_quotes(&title[body_start..]) {
+                    break;
+                }
+            }
+        } else {
+            let wanted = self
+                .prose
+                .title_length(dice)
+                .saturating_sub(prose::word_count(title) + suffix_words)
+                .max(4);
+            // Patterns with long names can overshoot: a few tries for one that fits.
+            for _ in 0..6 {
+                title.truncate(body_start);
+                self.prose.title(dice, year, wanted, title, &mut draft.tail);
+                if prose::word_count(&title[body_start..]) <= wanted {
+                    break;
+                }
+            }
+        }
+        for (n, alias) in draft.title_suffix.iter().enumerate() {
+            title.push_str(if n == 0 { " under " } else { " and " });
+            title.push_str(alias);
+        }
+    }
+
+    /// Draws the title again while its day already has it (see `generate`), and records it.
+    fn make_title_unique(
+        &self,
+        dice: &mut Dice,
+        year: i32,
+        draft: &mut Draft<'_>,
+        day_titles: &mut HashSet<u64>,
+    ) {
+        for _ in 0..TITLE_RETRIES {
+            if day_titles.insert(title_hash(&draft.title, &mut draft.scratch)) {
+                return;
+            }
+            self.compose_title(dice, year, draft);
+        }
+        let base_len = draft.title.len();
+        for n in 2u64.. {
+            draft.title.truncate(base_len);
+            let _ = write!(draft.title, " ({n})");
+            if day_titles.insert(title_hash(&draft.title, &mut draft.scratch)) {
+                return;
+            }
+        }
+    }
+}
+
+/// The hash of what the release id sees of a title.
+fn title_hash(title: &str, scratch: &mut String) -> u64 {
+    scratch.clear();
+    model::normalise_title_into(title, scratch);
+    let mut hasher = DefaultHasher::new();
+    scratch.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn insert_piece<'v>(dice: &mut Dice, pieces: &mut Vec<Piece<'v>>, piece: Piece<'v>) {
@@ -949,6 +1054,47 @@ mod tests {
                 && v.programmes.len() == 9
                 && v.offices.len() == 3
                 && v.days.len() == 9862
+                && v.prose.title_lengths.len() == 40
+                && v.prose.summary_lengths.len() == 34
         }));
+    }
+
+    #[test]
+    fn alias_draws_follow_the_weights() {
+        let alias = prose::Alias::new(&[1, 0, 3, 6]);
+        let mut dice = Dice::for_file(1, 0);
+        let mut counts = [0u32; 4];
+        for _ in 0..100_000 {
+            counts[alias.draw(&mut dice)] += 1;
+        }
+        assert_eq!(counts[1], 0, "a weight of zero is never drawn");
+        for (count, weight) in [(counts[0], 1.0), (counts[2], 3.0), (counts[3], 6.0)] {
+            let share = f64::from(count) / 100_000.0;
+            assert!((share - weight / 10.0).abs() < 0.01, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn titles_of_a_day_are_made_unique() {
+        let vocabulary = Vocabulary::build().map_err(|e| e.to_string());
+        let Ok(vocabulary) = vocabulary.as_ref() else {
+            panic!("{vocabulary:?}");
+        };
+        let mut dice = Dice::for_file(5, 0);
+        let mut draft = Draft::default();
+        let mut day_titles = HashSet::new();
+        let mut seen = HashSet::new();
+        for _ in 0..2_000 {
+            vocabulary.draft(&mut dice, 2020, &mut draft);
+            // Every title starts out as one already taken: the check must still find a new one.
+            draft.title.clear();
+            draft.title.push_str("Workshop held in Beijing");
+            vocabulary.make_title_unique(&mut dice, 2020, &mut draft, &mut day_titles);
+            assert!(
+                seen.insert(model::normalise_title(&draft.title)),
+                "{} twice",
+                draft.title
+            );
+        }
     }
 }

@@ -6,5 +6,5 @@ pub mod entity;
 pub mod release_key;
 pub mod tag_kind;
 
-pub use release_key::release_id;
+pub use release_key::{normalise_title, normalise_title_into, release_id};
 pub use tag_kind::TagKind;

@@ -14,14 +14,41 @@ pub fn release_id(published_on: NaiveDate, title: &str) -> Uuid {
     Uuid::new_v5(&RELEASE_NAMESPACE, key.as_bytes())
 }
 
-fn normalise_title(title: &str) -> String {
+/// The title as the id sees it: lower case, whitespace runs as one space, typographic quotes and
+/// dashes as their ASCII forms. Two titles of one date are one release exactly when these agree.
+pub fn normalise_title(title: &str) -> String {
     let mut out = String::with_capacity(title.len());
+    normalise_title_into(title, &mut out);
+    out
+}
+
+/// [`normalise_title`] appended to `out` (which it does not clear).
+pub fn normalise_title_into(title: &str, out: &mut String) {
+    let start = out.len();
+    if title.is_ascii() {
+        // The common case, a byte at a time (the same rule: ASCII has no typographic quotes
+        // or dashes, and its whitespace is `char::is_whitespace`'s).
+        let mut space = false;
+        for &byte in title.as_bytes() {
+            if char::from(byte).is_whitespace() {
+                space = out.len() > start;
+            } else {
+                if space {
+                    out.push(' ');
+                    space = false;
+                }
+                out.push(char::from(byte.to_ascii_lowercase()));
+            }
+        }
+        return;
+    }
     for word in title.split_whitespace() {
-        if !out.is_empty() {
+        if out.len() > start {
             out.push(' ');
         }
         for c in word.chars() {
             match c {
+                c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
                 '\u{2018}' | '\u{2019}' => out.push('\''),
                 '\u{201C}' | '\u{201D}' => out.push('"'),
                 '\u{2013}' | '\u{2014}' => out.push('-'),
@@ -29,7 +56,6 @@ fn normalise_title(title: &str) -> String {
             }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -45,6 +71,24 @@ mod tests {
         let a = release_id(date(2021, 6, 24), "China’s  SCORE – Pilot");
         let b = release_id(date(2021, 6, 24), "china's SCORE - pilot");
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn normalised_titles_fold_case_spaces_quotes_and_dashes() {
+        assert_eq!(
+            normalise_title("  Ärzte’s “SCORE” –\tPilot "),
+            "ärzte's \"score\" - pilot"
+        );
+        let mut out = String::from("kept|");
+        normalise_title_into(" A \t B\x0b", &mut out);
+        assert_eq!(
+            out, "kept|a b",
+            "ASCII titles take a shortcut to the same rule"
+        );
+        assert_eq!(
+            release_id(date(2021, 6, 24), "\tSCORE\x0bPilot  "),
+            release_id(date(2021, 6, 24), "score pilot")
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The corpus generator: deterministic output, listings the parser and the loader accept, the
-//! advertised shares of summaries, credits, dates and tags, and the split into files.
+//! advertised shares of summaries, credits, dates and tags, a vocabulary that grows like real
+//! text, seed-like lengths, no two releases with one id, and the split into files.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use ingest::catalogue::Catalogue;
@@ -49,27 +50,39 @@ fn share(count: usize, total: usize) -> f64 {
 
 #[test]
 fn same_seed_gives_identical_bytes_and_another_seed_differs() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b, c) = (
-        dir.path().join("a"),
-        dir.path().join("b"),
-        dir.path().join("c"),
-    );
-    let first = generate(&options(3_000, 7, &a, 1_000)).unwrap();
-    generate(&options(3_000, 7, &b, 1_000)).unwrap();
-    generate(&options(3_000, 8, &c, 1_000)).unwrap();
+    // (releases, releases per file, seed, files)
+    let cases: [(u64, u64, u64, usize); 4] = [
+        (3_000, 1_000, 7, 3),
+        (1, 1, 0, 1),
+        (2_500, 600, u64::MAX, 5),
+        (9_862, 9_862, 42, 1),
+    ];
+    for (releases, per_file, seed, files) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
+        let first = generate(&options(releases, seed, &a, per_file)).unwrap();
+        generate(&options(releases, seed, &b, per_file)).unwrap();
+        generate(&options(releases, seed.wrapping_add(1), &c, per_file)).unwrap();
 
-    assert_eq!(first.files.len(), 3);
-    let (a, b, c) = (read_corpus(&a), read_corpus(&b), read_corpus(&c));
-    assert_eq!(a.len(), 3);
-    assert!(a == b, "same seed, same options: byte-identical files");
-    for ((name, a), (_, c)) in a.iter().zip(&c) {
-        assert_ne!(a, c, "{name} should differ for another seed");
+        assert_eq!(first.files.len(), files);
+        let (a, b, c) = (read_corpus(&a), read_corpus(&b), read_corpus(&c));
+        assert_eq!(a.len(), files);
+        assert!(
+            a == b,
+            "{releases} releases, seed {seed}: byte-identical files"
+        );
+        for ((name, a), (_, c)) in a.iter().zip(&c) {
+            assert_ne!(a, c, "{name} should differ for another seed");
+        }
+        assert_eq!(
+            first.bytes,
+            a.iter().map(|(_, bytes)| bytes.len() as u64).sum::<u64>()
+        );
     }
-    assert_eq!(
-        first.bytes,
-        a.iter().map(|(_, bytes)| bytes.len() as u64).sum::<u64>()
-    );
 }
 
 #[test]
@@ -123,7 +136,7 @@ fn corpus_parses_with_the_advertised_shares() {
         per_day.values().any(|&n| n >= 3),
         "some day has several releases"
     );
-    let years: std::collections::HashSet<_> = releases
+    let years: HashSet<_> = releases
         .iter()
         .map(|r| chrono::Datelike::year(&r.published_on))
         .collect();
@@ -172,30 +185,127 @@ fn corpus_parses_with_the_advertised_shares() {
         );
     }
 
-    // The natural key (date + normalised title) rarely repeats.
-    let keys: std::collections::HashSet<_> = releases
+    // The natural key (date + normalised title) never repeats: every release is one row.
+    let keys: HashSet<_> = releases
         .iter()
         .map(|r| model::release_id(r.published_on, &r.title))
         .collect();
-    assert!(keys.len() >= 1_990, "{} distinct keys", keys.len());
+    assert_eq!(keys.len(), releases.len(), "two releases share an id");
+}
 
-    // Titles and summaries have seed-like lengths.
-    let mean_words = |texts: Vec<&str>| {
-        texts
-            .iter()
-            .map(|t| t.split_whitespace().count())
-            .sum::<usize>() as f64
-            / texts.len() as f64
+/// Words as the vocabulary counts them: runs of letters, case-folded.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Distinct words of the titles and summaries of a corpus of `releases` releases (seed 42), and
+/// how many times each occurs.
+fn vocabulary(releases: u64) -> HashMap<String, usize> {
+    let dir = tempfile::tempdir().unwrap();
+    generate(&options(releases, 42, dir.path(), 50_000)).unwrap();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for release in parse_corpus(dir.path()).iter().flatten() {
+        let text = [Some(release.title.as_str()), release.summary.as_deref()];
+        for word in text.into_iter().flatten().flat_map(words) {
+            *counts.entry(word).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn vocabulary_grows_with_the_corpus_like_real_text() {
+    // Heaps' law: distinct words grow as a power (about 0.4 to 0.7 in real text) of the
+    // corpus size, with no ceiling; the seed listings alone hold about 650.
+    let small = vocabulary(2_000);
+    let large = vocabulary(20_000);
+    let (v_small, v_large) = (small.len() as f64, large.len() as f64);
+    let exponent = (v_large / v_small).ln() / 10f64.ln();
+    assert!(
+        v_small > 5_000.0,
+        "{v_small} distinct words in 2,000 releases"
+    );
+    assert!(
+        (0.35..=0.8).contains(&exponent),
+        "{v_small} then {v_large} distinct words: exponent {exponent:.2}"
+    );
+
+    // Zipf: a few words are everywhere, most are rare; about half the words occur once.
+    let mut frequencies: Vec<usize> = large.values().copied().collect();
+    frequencies.sort_unstable_by(|a, b| b.cmp(a));
+    let total: usize = frequencies.iter().sum();
+    let once = frequencies.iter().filter(|&&n| n == 1).count();
+    assert!(
+        (0.3..=0.7).contains(&share(once, frequencies.len())),
+        "{once} of {} words occur once",
+        frequencies.len()
+    );
+    assert!(
+        share(frequencies[..100].iter().sum(), total) > 0.3,
+        "the hundred most frequent words are a large share of the text"
+    );
+    // The long tail holds names of people, places and organisations and English words.
+    for word in ["zhang", "beijing", "federation", "batbayar"] {
+        assert!(large.contains_key(word), "{word} missing");
+    }
+}
+
+#[test]
+fn lengths_follow_the_seed_listings() {
+    // Seeds (40 releases): title words median 11, mean 11.7; summary words median 36, mean 40.7.
+    let dir = tempfile::tempdir().unwrap();
+    generate(&options(5_000, 3, dir.path(), 5_000)).unwrap();
+    let releases: Vec<ParsedRelease> = parse_corpus(dir.path()).into_iter().flatten().collect();
+    let lengths = |texts: Vec<&str>| {
+        let mut lengths: Vec<usize> = texts.iter().map(|t| t.split_whitespace().count()).collect();
+        lengths.sort_unstable();
+        let mean = lengths.iter().sum::<usize>() as f64 / lengths.len() as f64;
+        (lengths[lengths.len() / 2], mean)
     };
-    let title_words = mean_words(releases.iter().map(|r| r.title.as_str()).collect());
-    let summary_words = mean_words(
+    let (title_median, title_mean) = lengths(releases.iter().map(|r| r.title.as_str()).collect());
+    let (summary_median, summary_mean) = lengths(
         releases
             .iter()
             .filter_map(|r| r.summary.as_deref())
             .collect(),
     );
-    assert!((8.0..=20.0).contains(&title_words), "{title_words}");
-    assert!((20.0..=60.0).contains(&summary_words), "{summary_words}");
+    assert!(
+        (10..=13).contains(&title_median),
+        "title median {title_median}"
+    );
+    assert!(
+        (10.5..=13.5).contains(&title_mean),
+        "title mean {title_mean}"
+    );
+    assert!(
+        (32..=42).contains(&summary_median),
+        "summary median {summary_median}"
+    );
+    assert!(
+        (37.0..=46.0).contains(&summary_mean),
+        "summary mean {summary_mean}"
+    );
+}
+
+#[test]
+fn busy_days_never_repeat_a_title() {
+    // 30,000 releases on 9,862 days, a fifth of them on the day before's date: days with many
+    // releases, whose titles must all differ (the id is the date and the normalised title).
+    let dir = tempfile::tempdir().unwrap();
+    generate(&options(30_000, 9, dir.path(), 7_000)).unwrap();
+    let releases: Vec<ParsedRelease> = parse_corpus(dir.path()).into_iter().flatten().collect();
+    assert_eq!(releases.len(), 30_000);
+    let mut ids = HashSet::new();
+    for release in &releases {
+        assert!(
+            ids.insert(model::release_id(release.published_on, &release.title)),
+            "{} {} twice",
+            release.published_on,
+            release.title
+        );
+    }
 }
 
 #[test]
@@ -236,7 +346,7 @@ fn files_respect_releases_per_file_and_stale_files_go() {
 }
 
 #[test]
-fn empty_requests_are_refused() {
+fn impossible_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
         generate(&options(0, 1, dir.path(), 10)),
@@ -246,6 +356,18 @@ fn empty_requests_are_refused() {
         generate(&options(10, 1, dir.path(), 0)),
         Err(GenerateError::NoReleasesPerFile)
     ));
+    // Every file has days of its own, so there cannot be more files than days.
+    let refused = generate(&options(10_000, 1, dir.path(), 1));
+    assert!(
+        matches!(
+            refused,
+            Err(GenerateError::TooManyFiles {
+                files: 10_000,
+                days: 9_862
+            })
+        ),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -292,7 +414,7 @@ fn cli_generates_a_corpus_that_ingest_loads() {
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{report}"));
-    assert!((1_190..=1_200).contains(&releases), "{report}");
+    assert_eq!(releases, 1_200, "{report}");
     assert!(
         report.ends_with(&format!(": {releases} inserted, 0 updated, 0 unchanged\n")),
         "{report}"
