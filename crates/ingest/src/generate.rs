@@ -176,9 +176,9 @@ pub enum GenerateError {
     /// The embedded seed listings do not parse (a build problem, not a user error).
     #[error("embedded vocabulary")]
     Vocabulary(#[from] ParseError),
-    #[error("embedded catalogue: {0}")]
+    #[error("embedded catalogue")]
     Catalogue(#[from] CatalogueError),
-    #[error("embedded catalogue: invalid alias: {0}")]
+    #[error("embedded catalogue: invalid alias")]
     Tagger(#[from] TagError),
 }
 
@@ -601,7 +601,7 @@ impl Vocabulary {
             agencies.push("ILO".to_owned());
         }
 
-        let (first, last) = (date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31));
+        let (first, last) = (FIRST_DAY, LAST_DAY);
         let days = first
             .iter_days()
             .take_while(|day| *day <= last)
@@ -1014,9 +1014,15 @@ fn starts_like_item(text: &str) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
 }
 
-fn date(year: i32, month: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN)
-}
+/// The first day of `FIRST_YEAR` and the last of `LAST_YEAR`, checked when compiling.
+const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(FIRST_YEAR, 1, 1) {
+    Some(day) => day,
+    None => panic!("FIRST_YEAR has no 1 January"),
+};
+const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(LAST_YEAR, 12, 31) {
+    Some(day) => day,
+    None => panic!("LAST_YEAR has no 31 December"),
+};
 
 #[cfg(test)]
 mod tests {

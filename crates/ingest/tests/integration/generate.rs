@@ -3,7 +3,7 @@
 //! text, seed-like lengths, no two releases with one id, and the split into files.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use ingest::catalogue::Catalogue;
