@@ -1,5 +1,4 @@
-//! Accepting connections: HTTP/1.1 and HTTP/2 (prior knowledge) served by hyper, within the
-//! connection limits (`ops::limits::ConnectionLimits`) that keep slow or hostile clients from
+//! Accepting connections: HTTP/1.1 served by hyper, within the connection limits (`ops::limits::ConnectionLimits`) that keep slow or hostile clients from
 //! exhausting the process:
 //!
 //! - a client must send its whole request header within the header timeout, however slowly it
@@ -17,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
@@ -81,9 +80,7 @@ pub async fn serve_connections(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY on a client connection");
         }
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service.clone())
-            .into_owned();
+        let connection = builder.serve_connection(TokioIo::new(stream), service.clone());
         let connection = graceful.watch(connection);
         let metrics = metrics.clone();
         metrics.connection_opened();
@@ -102,22 +99,14 @@ pub async fn serve_connections(
     Ok(())
 }
 
-/// HTTP/1.1 with the header timeout and limits, HTTP/2 with its header list limit and pings
-/// that close a connection whose client stopped answering.
-fn connection_builder(limits: &ConnectionLimits) -> auto::Builder<TokioExecutor> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+/// HTTP/1.1 with the header timeout and the header limits.
+fn connection_builder(limits: &ConnectionLimits) -> http1::Builder {
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout())
-        .max_buf_size(limits.max_header_bytes as usize)
+        .max_header_size(limits.max_header_bytes as usize)
         .max_headers(usize::from(limits.max_header_count));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(limits.max_header_bytes)
-        .keep_alive_interval(limits.header_timeout())
-        .keep_alive_timeout(limits.header_timeout());
     builder
 }
 
