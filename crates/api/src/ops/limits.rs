@@ -65,7 +65,7 @@ pub struct ConnectionLimits {
 
     /// Most connections open at once; past it a new connection gets a bare 503 and is closed,
     /// and those being served are unaffected. Default: the process's open-files limit less
-    /// room for the database pool, the cache listener and logs (see `max_connections_for`).
+    /// room for the database pool and 64 more files (the cache listener, logs, …; docs/limits.md).
     #[arg(long, env = "MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
 
