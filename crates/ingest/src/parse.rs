@@ -347,7 +347,8 @@ fn date_tokens(line: &str) -> Option<DateTokens<'_>> {
     shaped.then_some(DateTokens { day, month, year })
 }
 
-const MONTHS: [&str; 12] = [
+/// The months as listings write them, January first.
+pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -557,17 +557,5 @@ pub(super) const PUBLICATIONS: &[&str] = &[
     "training manual",
 ];
 
-pub(super) const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// The months as listings write them.
+pub(super) const MONTHS: &[&str] = &crate::parse::MONTHS;
