@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import resource
 import sys
 import time
 import urllib.parse
@@ -153,7 +154,7 @@ def loopback(host):
 async def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--connections", type=int, default=900, help="per attack (at most 5000)")
+    parser.add_argument("--connections", type=int, default=900, help="per attack (at most 20000)")
     parser.add_argument("--hold", type=float, default=15.0, help="seconds each attack holds (at most 120)")
     parser.add_argument(
         "--attacks",
@@ -165,7 +166,11 @@ async def main():
     host, port = url.hostname or "127.0.0.1", url.port or 80
     if not loopback(host):
         sys.exit(f"refusing {host}: this script only targets loopback addresses")
-    connections = max(1, min(args.connections, 5000))
+    connections = max(1, min(args.connections, 20_000))
+    # Each held connection is a descriptor of this process too.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < connections + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     hold_seconds = max(2.0, min(args.hold, 120.0))
     baseline, failures = await probe_for(host, port, 3)
     report = {

@@ -425,20 +425,26 @@ async fn until_listening(cache: &ResponseCache) {
 
 /// How many lookups `/metrics` counts with `result` (hit, miss, bypass).
 async fn cache_lookups(app: &TestApp, result: &str) -> u64 {
+    let name = format!("pressroom_response_cache_lookups_total{{result=\"{result}\"}}");
+    metric(app, &name).await.unwrap_or(0)
+}
+
+/// The value of the series `name` (with its labels) on `/metrics`, if it is there.
+async fn metric(app: &TestApp, name: &str) -> Option<u64> {
     let text = app
         .get("/metrics")
         .await
         .text()
         .await
         .expect("GET /metrics");
-    let prefix = format!("pressroom_response_cache_lookups_total{{result=\"{result}\"}} ");
+    let prefix = format!("{name} ");
     text.lines()
         .find_map(|line| line.strip_prefix(&prefix))
-        .map_or(0, |count| {
-            count
+        .map(|value| {
+            value
                 .trim()
                 .parse()
-                .unwrap_or_else(|e| panic!("a count, not {count:?}: {e}"))
+                .unwrap_or_else(|e| panic!("{name}: a count, not {value:?}: {e}"))
         })
 }
 
@@ -503,6 +509,20 @@ async fn repeated_queries_are_answered_from_memory_until_the_archive_changes() {
         cache_lookups(&app, "hit").await,
         hits,
         "an error is never a hit"
+    );
+    // What it holds shows on /metrics: the two POST answers and the GET one, not the errors.
+    assert_eq!(
+        metric(&app, "pressroom_response_cache_entries").await,
+        Some(3)
+    );
+    assert_eq!(
+        metric(&app, "pressroom_response_cache_capacity_bytes").await,
+        Some(1 << 20)
+    );
+    assert!(metric(&app, "pressroom_response_cache_size_bytes").await > Some(3 * 256));
+    assert_eq!(
+        metric(&app, "pressroom_response_cache_listening").await,
+        Some(1)
     );
 
     // A write anywhere in the archive, committed by another connection, reaches the next answer.

@@ -15,6 +15,8 @@ use quick_cache::sync::Cache;
 use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
+use crate::ops::metrics::CacheUsage;
+
 /// Longest wait between attempts to reconnect the listener.
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 /// Answers larger than this share of the capacity are not kept: one would evict many.
@@ -159,6 +161,16 @@ impl ResponseCache {
     /// Whether changes are being followed (and answers therefore kept).
     pub fn is_listening(&self) -> bool {
         self.inner.listening.load(Ordering::Acquire)
+    }
+
+    /// What the cache holds now, for `/metrics`.
+    pub fn usage(&self) -> CacheUsage {
+        CacheUsage {
+            entries: self.inner.entries.len() as u64,
+            bytes: self.inner.entries.weight(),
+            capacity_bytes: self.inner.entries.capacity(),
+            listening: self.is_listening(),
+        }
     }
 }
 

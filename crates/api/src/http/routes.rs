@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::http::graphql_http::{GRAPHQL_PATH, REPORT_COST_HEADER, graphql_get, graphql_post};
 use crate::http::request_log;
+use crate::http::response_cache::ResponseCache;
 use crate::http::state::AppState;
 use crate::ops::metrics::{self, METRICS_PATH};
 
@@ -84,7 +85,8 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
 
 /// `GET /metrics`.
 async fn serve_metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(&state.db).await;
+    let cache = state.response_cache.as_ref().map(ResponseCache::usage);
+    let body = state.metrics.render(&state.db, cache).await;
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],

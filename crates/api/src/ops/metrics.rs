@@ -266,10 +266,14 @@ impl Metrics {
         OTHER.to_owned()
     }
 
-    /// The exposition of everything counted so far plus figures sampled now from `db`.
-    pub async fn render(&self, db: &DatabaseConnection) -> String {
+    /// The exposition of everything counted so far plus figures sampled now from `db` and,
+    /// when answers are cached, from the response cache.
+    pub async fn render(&self, db: &DatabaseConnection, cache: Option<CacheUsage>) -> String {
         let mut text = String::new();
-        let sampled = sample(db).await;
+        let mut sampled = sample(db).await;
+        if let Some(cache) = cache {
+            cache.register(&mut sampled);
+        }
         // Writing into a String cannot fail; an error here could only come from a label that
         // refuses to encode, and ours are plain strings and numbers.
         if let Err(error) = encode_registry(&mut text, &self.inner.registry)
@@ -279,6 +283,49 @@ impl Metrics {
             tracing::error!(%error, "cannot encode the metrics");
         }
         text
+    }
+}
+
+/// What the response cache holds when Prometheus scrapes.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheUsage {
+    pub entries: u64,
+    /// Bytes of answers and keys, plus a fixed overhead per entry (the cache's own weight).
+    pub bytes: u64,
+    pub capacity_bytes: u64,
+    /// Whether the archive-change listener is connected (answers are kept only then).
+    pub listening: bool,
+}
+
+impl CacheUsage {
+    fn register(self, registry: &mut Registry) {
+        let gauge = |value: u64| {
+            let gauge = Gauge::<i64>::default();
+            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+            gauge
+        };
+        registry.register(
+            "response_cache_entries",
+            "Answers held by the response cache",
+            gauge(self.entries),
+        );
+        registry.register_with_unit(
+            "response_cache_size",
+            "Weight of the answers held by the response cache (their bytes plus a fixed overhead each)",
+            Unit::Bytes,
+            gauge(self.bytes),
+        );
+        registry.register_with_unit(
+            "response_cache_capacity",
+            "Most the response cache may hold (--response-cache-mib)",
+            Unit::Bytes,
+            gauge(self.capacity_bytes),
+        );
+        registry.register(
+            "response_cache_listening",
+            "1 while the archive-change listener is connected and answers are cached, else 0",
+            gauge(u64::from(self.listening)),
+        );
     }
 }
 
