@@ -27,11 +27,5 @@ function request()
   return wrk.format("POST", "/graphql", headers, body)
 end
 
-function done(summary, latency, requests)
-  local seconds = summary.duration / 1e6
-  local errors = summary.errors
-  io.write(string.format(
-    "RESULT rps=%.1f p50=%.3f p99=%.3f requests=%d non2xx=%d sockerr=%d\n",
-    summary.requests / seconds, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.requests, errors.status, errors.connect + errors.read + errors.write + errors.timeout))
-end
+-- `done`, which prints the RESULT line.
+dofile((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or ".") .. "/../peers/wrk_result.lua")
