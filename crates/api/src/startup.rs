@@ -64,6 +64,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
     let state = AppState::with_limits(db, config.limits.clone())
         .with_cors_origins(&config.cors_origins)?
+        .with_public_url(config.public_url.as_deref())?
         .with_response_cache(cache);
     raise_open_files_limit();
     serve_with(

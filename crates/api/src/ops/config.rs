@@ -88,6 +88,12 @@ pub struct Config {
     #[arg(long, env = "RESPONSE_CACHE_MIB", default_value_t = 64)]
     pub response_cache_mib: u64,
 
+    /// The address people reach the server at, e.g. `https://press.example.org`: the base of
+    /// the absolute links in release pages (canonical and Open Graph), feeds and the sitemap.
+    /// Set it behind a proxy. Without it, links use `http://` and the request's `Host` header.
+    #[arg(long, env = "PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
     #[command(flatten)]
     pub limits: Limits,
 
