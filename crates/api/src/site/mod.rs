@@ -4,7 +4,10 @@
 //! knows HTTP, which `http/` adds (routes, validators, status codes).
 //!
 //! - `links`: the address of every document, absolute from the public base URL;
-//! - `listing`: the newest releases matching some criteria, with their tags.
+//! - `listing`: the newest releases matching some criteria, with their tags;
+//! - `pages`: the HTML pages of a release, a programme and an office, and the 404 page
+//!   (templates in `crates/api/templates/`).
 
 pub mod links;
 pub mod listing;
+pub mod pages;
