@@ -93,8 +93,12 @@ async fn serves_the_built_in_seeds_from_any_directory() {
             .is_some_and(|programmes| !programmes.is_empty()),
         "the built-in catalogue was not loaded: {body}"
     );
-    let slug = body["data"]["releases"]["nodes"][0]["slug"].as_str().unwrap();
-    let title = body["data"]["releases"]["nodes"][0]["title"].as_str().unwrap();
+    let slug = body["data"]["releases"]["nodes"][0]["slug"]
+        .as_str()
+        .unwrap();
+    let title = body["data"]["releases"]["nodes"][0]["title"]
+        .as_str()
+        .unwrap();
     let page = client
         .get(format!("{}/releases/{slug}", server.base_url))
         .send()
@@ -112,12 +116,18 @@ async fn serves_the_built_in_seeds_from_any_directory() {
 #[test]
 fn a_failed_first_start_leaves_no_archive_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let output = api(dir.path(), &["--bind", "127.0.0.1:0", "--ingest", "missing.txt"])
-        .output()
-        .unwrap();
+    let output = api(
+        dir.path(),
+        &["--bind", "127.0.0.1:0", "--ingest", "missing.txt"],
+    )
+    .output()
+    .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("missing.txt"), "the error names the file:\n{stderr}");
+    assert!(
+        stderr.contains("missing.txt"),
+        "the error names the file:\n{stderr}"
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
