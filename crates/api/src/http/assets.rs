@@ -112,6 +112,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         explorer("chart.js", JAVASCRIPT, embed!("explorer/chart.js")),
         explorer("dom.js", JAVASCRIPT, embed!("explorer/dom.js")),
         explorer("state.js", JAVASCRIPT, embed!("explorer/state.js")),
+        explorer("page.js", JAVASCRIPT, embed!("explorer/page.js")),
         explorer("style.css", CSS, embed!("explorer/style.css")),
         explorer("favicon.svg", SVG, embed!("explorer/favicon.svg")),
         playground(
