@@ -563,6 +563,10 @@ function drawChart() {
     return;
   }
   ui.chartHeading.textContent = `Releases per ${drawn.kind}`;
+  // A redraw (a resize, new counts) keeps the table open and the focused bar focused.
+  drawn.table.open = Boolean(ui.chart.querySelector('details.chart-table')?.open);
+  const focusedBar = ui.chart.contains(document.activeElement) && document.activeElement.closest('.bar');
+  if (focusedBar && !chartFocus) chartFocus = focusedBar.dataset.period;
   replace(ui.chart, drawn.svg, legend(chartSeries), drawn.table);
   if (chartFocus) {
     const bars = [...drawn.svg.querySelectorAll('.bar')];

@@ -187,9 +187,11 @@ function countsTable(series, periods, byPeriod, totals) {
     h('td', {}, totals[i])));
   return h('details', { class: 'chart-table' },
     h('summary', {}, 'The counts as a table'),
-    h('div', { class: 'table-box' },
+    // A long or wide table scrolls in its box, which therefore takes the focus: the keyboard
+    // scrolls it too.
+    h('div', { class: 'table-box', tabindex: '0', role: 'region', 'aria-labelledby': 'chart-table-caption' },
       h('table', {},
-        h('caption', {}, `Releases per ${noun}`),
+        h('caption', { id: 'chart-table-caption' }, `Releases per ${noun}, in numbers`),
         h('thead', {}, h('tr', {},
           h('th', { scope: 'col' }, capitalised(noun)),
           several ? series.map((one) => h('th', { scope: 'col' }, seriesLabel(one))) : null,
