@@ -276,4 +276,8 @@ pub enum StartupError {
         "invalid CORS origin \"{0}\": give a scheme and host (and port if not the default), e.g. https://app.example.org"
     )]
     CorsOrigin(String),
+    #[error(
+        "invalid public URL \"{0}\": give a scheme and host, and a path if the server is not at the root, e.g. https://press.example.org"
+    )]
+    PublicUrl(String),
 }

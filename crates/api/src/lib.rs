@@ -6,6 +6,8 @@
 //! - `http/`: the HTTP edge (routes, GraphQL over HTTP, the response cache, static assets, the
 //!   request log) and the state its handlers share;
 //! - `schema/`: the GraphQL types and resolvers, which read through the store;
+//! - `site/`: pages, feeds and the sitemap for people and search engines, rendered from the
+//!   store;
 //! - `store/`: the read layer, every SQL statement the API runs, knowing nothing of GraphQL;
 //! - `ops/`: configuration, request limits, telemetry and metrics.
 //!
@@ -15,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod ops;
 pub mod schema;
+pub mod site;
 pub mod startup;
 pub mod store;
 

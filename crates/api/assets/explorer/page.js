@@ -1,17 +1,19 @@
 /**
- * A release's page, served by the server at `/releases/<slug>`, works without this script; with
- * it, the page's back link returns to the very list the reader came from (its filters, order and
- * page), which the explorer keeps in the session as the reader browses.
+ * Progressive enhancement of the server's pages (a release, a programme, an office): the page
+ * is complete without it. With it, "All releases" returns to the very list the reader came from
+ * in the explorer (its filters and page), which the explorer keeps in sessionStorage.
  */
 
 const LAST_LIST_KEY = 'explorer:last-list';
 
 const back = document.querySelector('a.back');
-let hash = null;
+let lastList = null;
 try {
-  hash = window.sessionStorage.getItem(LAST_LIST_KEY);
+  lastList = window.sessionStorage.getItem(LAST_LIST_KEY);
 } catch {
-  // Storage refused: the link keeps leading to the explorer's first view.
+  // Storage can be refused (privacy settings): the link then keeps its plain address.
 }
-// Only a list view of the explorer, never whatever else might have been stored under the key.
-if (back && hash && /^#\/(\?.*)?$/.test(hash)) back.href = `/${hash}`;
+if (back && lastList && lastList.startsWith('#/')) {
+  back.href = `/${lastList}`;
+  back.textContent = '← Back to the releases';
+}

@@ -2,8 +2,11 @@
 //! explorer's and playground's static files, and one log line per request.
 
 pub mod assets;
+pub mod document;
 pub mod entity_tag;
 pub mod graphql_http;
+pub mod pages;
+pub mod public_url;
 pub mod request_log;
 pub mod response_cache;
 pub mod routes;

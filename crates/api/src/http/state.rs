@@ -31,6 +31,9 @@ pub struct AppState {
     pub cors_origins: Arc<[HeaderValue]>,
     /// Answers kept until the archive changes; `None`: every request runs.
     pub response_cache: Option<ResponseCache>,
+    /// The base of absolute links (`--public-url`, without a trailing slash); `None`: taken
+    /// from each request's `Host`.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             metrics: Metrics::new(),
             cors_origins: Arc::from([]),
             response_cache: None,
+            public_url: None,
         }
     }
 
@@ -73,6 +77,30 @@ impl AppState {
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.cors_origins = parsed.into();
+        Ok(self)
+    }
+
+    /// Links in pages, feeds and the sitemap start with `url` (`scheme://host[:port][/path]`).
+    pub fn with_public_url(mut self, url: Option<&str>) -> Result<AppState, StartupError> {
+        self.public_url = match url {
+            None => None,
+            Some(url) => {
+                let trimmed = url.trim().trim_end_matches('/');
+                let well_formed = trimmed
+                    .parse::<axum::http::Uri>()
+                    .ok()
+                    .filter(|uri| {
+                        matches!(uri.scheme_str(), Some("http" | "https"))
+                            && uri.authority().is_some()
+                            && uri.query().is_none()
+                    })
+                    .is_some();
+                if !well_formed {
+                    return Err(StartupError::PublicUrl(url.to_owned()));
+                }
+                Some(Arc::from(trimmed))
+            }
+        };
         Ok(self)
     }
 }
