@@ -114,7 +114,9 @@ async function watchedPage(context, name) {
     if (response.status() >= 400) report(`${name}: ${response.status()} for ${response.url()}`);
   });
   page.on('requestfailed', (request) => {
-    if (new URL(request.url()).origin === origin) {
+    // ERR_ABORTED is the browser giving up a request as it leaves the page (a favicon still on
+    // its way when a link is followed): no answer of the server's.
+    if (new URL(request.url()).origin === origin && request.failure()?.errorText !== 'net::ERR_ABORTED') {
       report(`${name}: request failed: ${request.url()} (${request.failure()?.errorText})`);
     }
   });
@@ -538,8 +540,41 @@ async function programmes(page, expect) {
   const about = await page.textContent('#about-programmes');
   check(about.includes(programme.description), `"About the programmes" lacks ${programme.acronym}'s description`);
   check(await page.$(`#about-programmes a[href="/programmes/${PROGRAMME}"]`) !== null, `"About the programmes" does not link to /programmes/${PROGRAMME}`);
+  const target = await fetch(url(`/programmes/${PROGRAMME}`), { headers: { accept: 'text/html' } });
+  check(target.ok, `"About the programmes" links to /programmes/${PROGRAMME}, which answers ${target.status}`);
   await visited(page, 'explorer-about-programmes', { fullPage: true });
   await page.click('#about-programmes summary');
+}
+
+/**
+ * Point 9: a release has its own page, `/releases/<slug>`, whose back link returns to the very
+ * list it was opened from (here the second page); old `#/release/<slug>` addresses lead there.
+ */
+async function releasePage(page, expect) {
+  await openView(page, '#/');
+  await whileListLoads(page, () => page.click('#pager a[rel="next"]'));
+  const list = new URL(page.url());
+  const status = await page.textContent('#status');
+  const [first] = await shownReleases(page);
+  const slug = await page.$eval(`#release-list > li[data-id="${first.id}"]`, (li) => li.dataset.slug);
+  const address = `/releases/${encodeURIComponent(slug)}`;
+  await Promise.all([page.waitForURL(url(address)), page.click(`#release-list > li[data-id="${first.id}"] h3 a`)]);
+  const { release } = await api('query($slug: String!) { release(slug: $slug) { title publishedOn } }', { slug });
+  check(await page.textContent('h1') === release.title, `${address} is titled "${await page.textContent('h1')}", not "${release.title}"`);
+  check(expect.all.releases.some((one) => one.id === first.id && one.slug === slug), `the explorer links to ${address}, not a release of the API`);
+  await page.waitForFunction(() => document.querySelector('a.back')?.getAttribute('href') !== '/');
+  const back = await page.getAttribute('a.back', 'href');
+  check(back === `/${list.hash}`, `the release page's back link leads to ${back}, not to the list it came from (/${list.hash})`);
+  await visited(page, 'release-page', { fullPage: true });
+
+  await whileListLoads(page, () => page.click('a.back'));
+  check(page.url() === list.toString(), `the back link leads to ${page.url()}, not ${list}`);
+  check(await page.textContent('#status') === status, `back on the list, the status is "${await page.textContent('#status')}", not "${status}"`);
+  check((await shownReleases(page))[0].id === first.id, 'back on the list, it is not the page the release was opened from');
+
+  // An address of the explorer's earlier versions.
+  await Promise.all([page.waitForURL(url(address)), page.goto(url(`/#/release/${encodeURIComponent(slug)}`))]);
+  check(await page.textContent('h1') === release.title, `#/release/${slug} does not lead to the release's page`);
 }
 
 async function explorer(browser, expect) {
@@ -588,6 +623,8 @@ async function explorer(browser, expect) {
   await checkFeed(page, { programme: PROGRAMME, office, from: '2017-01-01', to: '2021-12-31', search: 'work' }, 'every filter');
   await visited(page, 'explorer-every-filter');
 
+  await releasePage(page, expect);
+  noProblems('the explorer failed on a release\'s page');
   await chart(page, expect);
   noProblems('the explorer\'s chart failed');
   await unusable(page, expect);
