@@ -369,6 +369,7 @@ async function unusable(page, expect) {
     `#/?from=2020-13-45 is explained as "${notices}"`);
   await checkTotal(page, expect.all.totalCount, '#/?from=2020-13-45');
   check(await page.inputValue('#from') === '', 'the impossible date stays in the From field');
+  check(!hashParams(page).has('from'), `the address keeps the impossible date: ${page.url()}`);
   await visited(page, 'explorer-bad-date', { show: '#notices' });
 
   // Unknown slugs, a bad order, a year that is none, a mangled cursor: each explained, the programme kept.
@@ -457,7 +458,10 @@ async function chart(page, expect) {
   check(granularity === 'month', `on a desktop the programme's chart groups by ${granularity}, not by month`);
   const bars = await chartBars(page);
   check(bars.every((bar) => bar.role === 'button' && bar.label.includes('release')), `the bars are not labelled buttons: ${JSON.stringify(bars)}`);
-  const busiest = (await chartSegments(page)).sort((a, b) => b.count - a.count)[0];
+  // A month of the year with the most months that have releases, so that the arrows have somewhere to go.
+  const segments = await chartSegments(page);
+  const monthsOf = (y) => segments.filter((segment) => segment.period.startsWith(`${y}-`)).length;
+  const busiest = segments.reduce((best, segment) => (monthsOf(segment.period.slice(0, 4)) > monthsOf(best.period.slice(0, 4)) ? segment : best));
   const [year, month] = busiest.period.split('-').map(Number);
 
   // A click lists that month.
@@ -484,16 +488,15 @@ async function chart(page, expect) {
   focus = await focused(page);
   check(focus.period === busiest.period, `after Space the focus is on ${JSON.stringify(focus)}`);
   const yearBars = await chartBars(page);
-  if (yearBars.length > 1) {
-    const at = yearBars.findIndex((bar) => bar.period === busiest.period);
-    const key = at + 1 < yearBars.length ? 'ArrowRight' : 'ArrowLeft';
-    const other = yearBars[at + (key === 'ArrowRight' ? 1 : -1)].period;
-    await page.keyboard.press(key);
-    focus = await focused(page);
-    check(focus.period === other, `${key} moves the focus to ${JSON.stringify(focus)}, not ${other}`);
-    await whileListLoads(page, () => page.keyboard.press('Enter'));
-    check(hashParams(page).get('month') === String(Number(other.slice(5))), `Enter on ${other} leads to ${page.url()}`);
-  }
+  check(yearBars.length > 1, `${PROGRAMME} has releases in one month of ${year} only: the arrow keys cannot be tried`);
+  const at = yearBars.findIndex((bar) => bar.period === busiest.period);
+  const key = at + 1 < yearBars.length ? 'ArrowRight' : 'ArrowLeft';
+  const other = yearBars[at + (key === 'ArrowRight' ? 1 : -1)].period;
+  await page.keyboard.press(key);
+  focus = await focused(page);
+  check(focus.period === other, `${key} moves the focus to ${JSON.stringify(focus)}, not ${other}`);
+  await whileListLoads(page, () => page.keyboard.press('Enter'));
+  check(hashParams(page).get('month') === String(Number(other.slice(5))), `Enter on ${other} leads to ${page.url()}`);
 
   // The counts as a table, for screen readers and keyboards.
   await openView(page, `#/?programmes=${PROGRAMME}`);
