@@ -580,6 +580,63 @@ async function releasePage(page, expect) {
   check(await page.textContent('h1') === release.title, `#/release/${slug} does not lead to the release's page`);
 }
 
+/**
+ * The server's own pages as a reader without JavaScript gets them (and a crawler, and a link
+ * preview): a release, its programme and its office, all complete in the HTML, on a desktop and
+ * a phone; then the same pages and the 404 page with JavaScript, through axe.
+ */
+async function serverPages(browser, expect) {
+  const first = expect.programme.releases[0];
+  const { release } = await api(`query($slug: String!) { release(slug: $slug) {
+    title publishedOn summary programmes { slug } offices { slug } related { slug } } }`, { slug: first.slug });
+  const address = `/releases/${encodeURIComponent(first.slug)}`;
+  const office = release.offices[0].slug;
+  for (const [name, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', { width: 390, height: 844 }]]) {
+    const context = await isolatedContext(browser, { viewport, javaScriptEnabled: false, isMobile: name === 'phone' });
+    const page = await watchedPage(context, `release page without JavaScript (${name})`);
+    await page.goto(url(address));
+    check(await page.textContent('h1') === release.title, `without JavaScript, ${address} shows "${await page.textContent('h1')}"`);
+    check(await page.getAttribute('article time', 'datetime') === release.publishedOn, `${address}: the date is not ${release.publishedOn}`);
+    if (release.summary) check((await page.textContent('article .summary')).trim() === release.summary, `${address}: the summary is not the API's`);
+    const links = await page.$$eval('article a', (anchors) => anchors.map((a) => a.getAttribute('href')));
+    for (const programme of release.programmes) {
+      check(links.includes(`/programmes/${programme.slug}`), `${address} does not link its programme ${programme.slug}`);
+    }
+    check(links.includes(`/offices/${office}`), `${address} does not link its office ${office}`);
+    const related = await page.$$eval('ul.related a', (anchors) => anchors.map((a) => a.getAttribute('href')));
+    check(JSON.stringify(related) === JSON.stringify(release.related.map((r) => `/releases/${r.slug}`)),
+      `${address} lists related releases ${JSON.stringify(related)}, the API ${JSON.stringify(release.related.map((r) => r.slug))}`);
+    await page.screenshot({ path: path.join(artifactsDir, `release-page-no-js-${name}.png`), fullPage: true });
+
+    // The programme's page, reached by its link, lists its newest releases as the API does.
+    await page.click(`article a[href="/programmes/${PROGRAMME}"]`);
+    await page.waitForURL(url(`/programmes/${PROGRAMME}`));
+    const titles = await page.$$eval('ol.releases h3 a', (anchors) => anchors.map((a) => a.textContent));
+    const newest = expect.programme.releases.slice(0, 20).map((r) => r.title);
+    check(JSON.stringify(titles) === JSON.stringify(newest), `without JavaScript, /programmes/${PROGRAMME} lists ${JSON.stringify(titles)}`);
+    await page.screenshot({ path: path.join(artifactsDir, `programme-page-no-js-${name}.png`), fullPage: true });
+    noProblems(`the server's pages without JavaScript (${name})`);
+    await context.close();
+  }
+
+  const context = await isolatedContext(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await watchedPage(context, 'server pages');
+  for (const [name, target] of [['release-page-js', address], ['programme-page', `/programmes/${PROGRAMME}`], ['office-page', `/offices/${office}`]]) {
+    await page.goto(url(target));
+    await visited(page, name, { fullPage: true });
+  }
+  // The 404 is the point here: the reports of that one response (and of nothing else) are expected.
+  const before = problems.length;
+  const missing = await page.goto(url('/releases/no-such-release'));
+  check(missing.status() === 404, `an unknown release answers ${missing.status()}`);
+  const unexpected = problems.splice(before).filter((problem) => !/404 for .*no-such-release|status of 404/.test(problem));
+  problems.push(...unexpected);
+  check((await page.textContent('h1')) === 'No page at this address', 'the 404 page does not say so');
+  await visited(page, 'not-found-page');
+  noProblems("the server's pages with JavaScript");
+  await context.close();
+}
+
 async function explorer(browser, expect) {
   const context = await isolatedContext(browser, { viewport: { width: 1280, height: 900 } });
   const page = await watchedPage(context, 'explorer');
@@ -765,13 +822,14 @@ async function main() {
   try {
     await explorer(browser, expect);
     await phone(browser, expect);
+    await serverPages(browser, expect);
     await playground(browser, expect);
   } finally {
     await browser.close();
   }
   console.log(`browser: the explorer lists, pages and charts the ${all.totalCount} releases and the ${programme.totalCount} `
     + `${PROGRAMME} releases on a desktop and a phone, explains unusable addresses and errors, passes axe-core in every `
-    + `state; the playground works; screenshots in ${artifactsDir}`);
+    + `state; the release, programme and office pages read complete without JavaScript; the playground works; screenshots in ${artifactsDir}`);
 }
 
 main().catch((error) => {
