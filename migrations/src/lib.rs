@@ -8,8 +8,12 @@ mod m20261124_000001_release_search;
 mod m20261124_000002_release_counts;
 mod m20261125_000001_read_only_role;
 mod m20261202_000001_archive_changed_notify;
+mod m20261207_000002_release_change;
 
 pub use m20261202_000001_archive_changed_notify::CHANNEL as ARCHIVE_CHANGED_CHANNEL;
+
+/// The `archive_changed` payload of a commit that logged release changes.
+pub const RELEASE_CHANGE_TABLE: &str = "release_change";
 
 /// Applies the archive's migrations in order.
 #[derive(Debug)]
@@ -24,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_release_counts::Migration),
             Box::new(m20261125_000001_read_only_role::Migration),
             Box::new(m20261202_000001_archive_changed_notify::Migration),
+            Box::new(m20261207_000002_release_change::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ use sea_orm::DbErr;
 
 use model::TagKind;
 
+use crate::live::LiveError;
 use crate::store::StoreError;
 use crate::store::page::{MAX_PAGE_SIZE, PageError};
 use crate::store::related::{MAX_RELATED, MIN_RELATED};
@@ -43,6 +44,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The server does not know the persisted-query hash: send the query text.
     PersistedQueryNotFound,
+    /// This server cannot deliver live updates (the SQLite archive): poll instead.
+    SubscriptionsUnavailable,
+    /// The connection already carries as many subscriptions as allowed.
+    TooManySubscriptions,
+    /// The server already holds as many subscription connections as allowed (HTTP 503).
+    TooManyConnections,
+    /// More events waited for the client than allowed: it was cut off.
+    SlowConsumer,
 }
 
 impl ErrorCode {
@@ -61,6 +70,10 @@ impl ErrorCode {
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::SubscriptionsUnavailable => "SUBSCRIPTIONS_UNAVAILABLE",
+            ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            ErrorCode::TooManyConnections => "TOO_MANY_CONNECTIONS",
+            ErrorCode::SlowConsumer => "SLOW_CONSUMER",
         }
     }
 }
@@ -123,6 +136,16 @@ pub enum ApiError {
     SearchTooLong(#[from] SearchTooLong),
     #[error("malformed id: pass the `id` of a Release, Programme or Office exactly as received")]
     MalformedId,
+    #[error(
+        "`kinds` is empty: list at least one of PUBLISHED, UPDATED and REMOVED, or leave it out for all three"
+    )]
+    NoEventKinds,
+    #[error(
+        "this connection already carries {limit} subscriptions: complete one before starting another, or open another connection"
+    )]
+    TooManySubscriptions { limit: usize },
+    #[error(transparent)]
+    Live(LiveError),
     #[error("the database failed")]
     Database(#[from] DbErr),
     /// A bug or inconsistent stored data, not something the client did.
@@ -140,6 +163,12 @@ impl ApiError {
                 DatabaseFailure::Other => ErrorCode::Internal,
             },
             ApiError::Internal(_) => ErrorCode::Internal,
+            ApiError::TooManySubscriptions { .. } => ErrorCode::TooManySubscriptions,
+            ApiError::Live(LiveError::Sqlite | LiveError::NotFollowing) => {
+                ErrorCode::SubscriptionsUnavailable
+            }
+            ApiError::Live(LiveError::SlowConsumer { .. }) => ErrorCode::SlowConsumer,
+            ApiError::Live(LiveError::Store(_)) => ErrorCode::Internal,
             _ => ErrorCode::BadUserInput,
         }
     }
@@ -233,9 +262,18 @@ impl From<StoreError> for ApiError {
                 ApiError::CursorFromOtherOrder { argument }
             }
             StoreError::Page(PageError::RelevanceWithoutSearch) => ApiError::RelevanceWithoutSearch,
-            unsupported @ StoreError::UnsupportedBackend(_) => {
-                ApiError::Internal(unsupported.to_string())
+            internal @ (StoreError::UnsupportedBackend(_) | StoreError::Inconsistent(_)) => {
+                ApiError::Internal(internal.to_string())
             }
+        }
+    }
+}
+
+impl From<LiveError> for ApiError {
+    fn from(error: LiveError) -> Self {
+        match error {
+            LiveError::Store(error) => ApiError::from(error),
+            error => ApiError::Live(error),
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod ops;
 pub mod schema;
 pub mod site;

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 
 use migration::{Migrator, MigratorTrait};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
@@ -15,6 +16,7 @@ use crate::http::response_cache::ResponseCache;
 use crate::http::routes::router;
 use crate::http::server::serve_connections;
 use crate::http::state::AppState;
+use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::config::{Config, IngestPlan, StartupPlan};
 use crate::ops::limits::ConnectionLimits;
 
@@ -49,16 +51,24 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     println!("Explorer:           http://{address}/");
     println!("GraphQL playground: http://{address}{GRAPHQL_PATH}");
     let capacity = config.response_cache_mib.saturating_mul(1024 * 1024);
-    let cache = ResponseCache::follow(&db, capacity);
-    if cache.is_none() && capacity > 0 {
+    // One listener for the process, shared by the response cache and the subscriptions.
+    let changes = ArchiveChanges::follow(&db);
+    let cache = changes
+        .as_ref()
+        .and_then(|changes| ResponseCache::new(changes, capacity));
+    if changes.is_none() {
         tracing::info!(
-            "response cache off: only PostgreSQL notifies the server of changes to the archive"
+            "response cache and subscriptions off: only PostgreSQL notifies the server of changes to the archive"
         );
     }
-    let state = AppState::with_limits(db, config.limits.clone())
+    let mut state = AppState::with_limits(db, config.limits.clone())
+        .with_subscription_limits(config.subscription_limits.clone())
         .with_cors_origins(&config.cors_origins)?
         .with_public_url(config.public_url.as_deref())?
         .with_response_cache(cache);
+    if let Some(changes) = &changes {
+        state = state.following(changes);
+    }
     raise_open_files_limit();
     serve_with(
         listener,
@@ -129,6 +139,14 @@ pub async fn serve_with(
         tracing::info!(%address, max_connections, "listening");
     }
     let metrics = state.metrics.clone();
+    let (live, stopping) = (state.live.clone(), Arc::clone(&state.stopping));
+    // Subscriptions never finish by themselves: the connections carrying them are told to end,
+    // so that the server can wait for the rest.
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+        live.shut_down();
+    };
     serve_connections(
         listener,
         router(state),

@@ -1,7 +1,10 @@
 //! Writes a run's input to the database in one transaction: the catalogue, then releases and
 //! their tags in bulk, chunk by chunk as the input yields them (so memory does not grow with the
 //! input), upserting on the release id. Concurrent runs are serialised (an advisory lock on
-//! PostgreSQL, the write lock on SQLite), so they never interleave.
+//! PostgreSQL, the write lock on SQLite), so they never interleave. Every release it
+//! publishes, visibly changes or prunes gets a row in the `release_change` log in the same
+//! transaction: serialised runs make its sequence the commit order, which live subscriptions
+//! follow.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,6 +20,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use model::TagKind;
+use model::entity::release_change::{self, ChangeKind};
 use model::entity::{
     ingest_run, office, programme, programme_office, release, release_office, release_programme,
 };
@@ -295,6 +299,25 @@ impl Desired<'_> {
             && row.source_line == count(r.line)
     }
 
+    /// Whether a reader would see no difference: the same title (its spelling may change
+    /// without changing the id), summary, image credit, programmes and offices. Where it was
+    /// read from, and which alias matched, are not shown.
+    fn looks_like(
+        &self,
+        row: &release::Model,
+        programmes: &[(i32, Option<String>)],
+        offices: &[(i32, Option<String>)],
+    ) -> bool {
+        let r = &self.prepared.release;
+        let ids =
+            |tags: &[(i32, Option<String>)]| tags.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+        row.title == r.title
+            && row.summary == r.summary
+            && row.image_credit == r.image_credit
+            && ids(programmes) == ids(&self.programmes)
+            && ids(offices) == ids(&self.offices)
+    }
+
     fn row(&self, slug: String, created_at: chrono::DateTime<Utc>) -> release::ActiveModel {
         let r = &self.prepared.release;
         release::ActiveModel {
@@ -351,6 +374,7 @@ async fn load_chunk(
 
     let mut new = Vec::new();
     let mut changed = Vec::new();
+    let mut updated_ids = Vec::new();
     for prepared in chunk {
         let desired = Desired {
             prepared,
@@ -370,6 +394,9 @@ async fn load_chunk(
                 {
                     report.unchanged += 1;
                 } else {
+                    if !desired.looks_like(row, &programmes, &offices) {
+                        updated_ids.push(prepared.id);
+                    }
                     changed.push((desired, row));
                 }
             }
@@ -433,6 +460,12 @@ async fn load_chunk(
             .await?;
     }
 
+    let published = new
+        .iter()
+        .map(|desired| (desired.prepared.id, ChangeKind::Published));
+    let updated = updated_ids.into_iter().map(|id| (id, ChangeKind::Updated));
+    log_changes(txn, published.chain(updated)).await?;
+
     let tagged = new.iter().chain(changed.iter().map(|(d, _)| d));
     let mut programme_rows = Vec::new();
     let mut office_rows = Vec::new();
@@ -494,6 +527,27 @@ async fn prune(txn: &DatabaseTransaction, input: &impl ReleaseSource) -> Result<
             .filter(release::Column::Id.is_in(ids.to_vec()))
             .exec(txn)
             .await?;
+        log_changes(txn, ids.iter().map(|&id| (id, ChangeKind::Removed))).await?;
     }
     Ok(doomed.len() as u64)
+}
+
+/// Appends `changes` to the change log, numbered in the order given.
+async fn log_changes(
+    txn: &DatabaseTransaction,
+    changes: impl Iterator<Item = (Uuid, ChangeKind)>,
+) -> Result<(), LoadError> {
+    let rows: Vec<release_change::ActiveModel> = changes
+        .map(|(release_id, kind)| release_change::ActiveModel {
+            seq: NotSet,
+            release_id: Set(release_id),
+            kind: Set(kind.code()),
+        })
+        .collect();
+    for rows in rows.chunks(CHUNK) {
+        release_change::Entity::insert_many(rows.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod office;
 pub mod programme;
 pub mod programme_office;
 pub mod release;
+pub mod release_change;
 pub mod release_day_count;
 pub mod release_office;
 pub mod release_pair_day_count;

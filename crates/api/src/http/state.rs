@@ -1,17 +1,20 @@
 //! What every request handler shares, built once at startup: the database pool and the store
-//! over it, the schema, the request limits, the metrics, the allowed origins and the response
-//! cache.
+//! over it, the schema, the request and subscription limits, the metrics, the allowed origins,
+//! the response cache and the live updates.
 
 use std::fmt;
 use std::sync::Arc;
 
 use axum::http::HeaderValue;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use tokio::sync::{Semaphore, watch};
 
 use crate::error::StartupError;
 
 use crate::http::response_cache::ResponseCache;
-use crate::ops::limits::Limits;
+use crate::live::{LiveSettings, LiveUpdates, Unavailable};
+use crate::ops::archive_changes::ArchiveChanges;
+use crate::ops::limits::{Limits, SubscriptionLimits};
 use crate::ops::metrics::Metrics;
 use crate::schema::{ArchiveSchema, build_schema};
 use crate::store::Store;
@@ -34,6 +37,13 @@ pub struct AppState {
     /// The base of absolute links (`--public-url`, without a trailing slash); `None`: taken
     /// from each request's `Host`.
     pub public_url: Option<Arc<str>>,
+    /// The subscriptions' hub, also in the schema's data.
+    pub live: LiveUpdates,
+    pub subscription_limits: Arc<SubscriptionLimits>,
+    /// One permit per connection carrying subscriptions (WebSocket or SSE).
+    pub subscription_connections: Arc<Semaphore>,
+    /// Set when the server stops: WebSocket and SSE connections end.
+    pub stopping: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -42,9 +52,16 @@ impl AppState {
         AppState::with_limits(db, Limits::default())
     }
 
+    /// The app over `db` within `limits`. It does not follow the archive's changes: no answer
+    /// is cached and subscriptions are refused until `following` says what to follow.
     pub fn with_limits(db: DatabaseConnection, limits: Limits) -> AppState {
+        let live = LiveUpdates::off(match db.get_database_backend() {
+            DatabaseBackend::Sqlite => Unavailable::Sqlite,
+            _ => Unavailable::NotFollowing,
+        });
+        let subscription_limits = SubscriptionLimits::default();
         AppState {
-            schema: build_schema(Store::new(db.clone()), &limits),
+            schema: build_schema(Store::new(db.clone()), live.clone(), &limits),
             store: Store::new(db.clone()),
             db,
             limits: Arc::new(limits),
@@ -52,10 +69,35 @@ impl AppState {
             cors_origins: Arc::from([]),
             response_cache: None,
             public_url: None,
+            live,
+            subscription_connections: Arc::new(Semaphore::new(
+                subscription_limits.max_subscription_connections as usize,
+            )),
+            subscription_limits: Arc::new(subscription_limits),
+            stopping: Arc::new(watch::channel(false).0),
         }
     }
 
-    /// Keeps answers in `cache` (see `ResponseCache::follow`).
+    /// Subscriptions within `limits` (before `following`, which reads them).
+    pub fn with_subscription_limits(mut self, limits: SubscriptionLimits) -> AppState {
+        self.subscription_connections =
+            Arc::new(Semaphore::new(limits.max_subscription_connections as usize));
+        self.subscription_limits = Arc::new(limits);
+        self
+    }
+
+    /// Delivers live updates of the changes `changes` hears of (the process's one listener,
+    /// which the response cache may share).
+    pub fn following(mut self, changes: &ArchiveChanges) -> AppState {
+        let settings = LiveSettings {
+            max_queued_events: self.subscription_limits.max_queued_events as usize,
+        };
+        self.live = LiveUpdates::follow(self.store.clone(), changes, settings);
+        self.schema = build_schema(self.store.clone(), self.live.clone(), &self.limits);
+        self
+    }
+
+    /// Keeps answers in `cache` (see `ResponseCache::new`).
     pub fn with_response_cache(mut self, cache: Option<ResponseCache>) -> AppState {
         self.response_cache = cache;
         self

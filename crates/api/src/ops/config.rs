@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::ops::limits::{ConnectionLimits, Limits};
+use crate::ops::limits::{ConnectionLimits, Limits, SubscriptionLimits};
 use crate::ops::telemetry::LogFormat;
 
 /// Serve the ILO China and Mongolia press-release archive over GraphQL.
@@ -102,6 +102,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub connection_limits: ConnectionLimits,
+
+    #[command(flatten)]
+    pub subscription_limits: SubscriptionLimits,
 
     /// Catalogue of offices and programmes used to tag ingested listings. Default: the
     /// catalogue built into the binary (the repository's `seeds/catalogue.toml`).

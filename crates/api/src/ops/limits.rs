@@ -1,6 +1,8 @@
 //! What one request may ask of the server: size, shape and cost limits, the deadline, and the
-//! schema features a production deployment may switch off; and what one client may hold open:
-//! connections, time to send a header, header size. Each is a flag with an environment
+//! schema features a production deployment may switch off; what one client may hold open:
+//! connections, time to send a header, header size; and what live subscriptions may hold:
+//! subscriptions per connection, subscription connections, events waiting for a slow client,
+//! time to initialise a WebSocket, the keep-alive. Each is a flag with an environment
 //! variable; the defaults fit this schema (see docs/limits.md).
 
 use std::time::Duration;
@@ -79,6 +81,60 @@ pub struct ConnectionLimits {
     pub max_header_count: u16,
 }
 
+/// Limits on live subscriptions (GraphQL over WebSocket and over Server-Sent Events). Their
+/// queries are checked like any other: the depth and cost limits of [`Limits`] apply.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct SubscriptionLimits {
+    /// Most subscriptions one WebSocket connection may carry at once; one more is answered with
+    /// TOO_MANY_SUBSCRIPTIONS, the others go on. (An SSE connection carries one.)
+    #[arg(long, env = "MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_subscriptions_per_connection: u32,
+
+    /// Most WebSocket and SSE connections carrying subscriptions at once; one more is refused
+    /// with TOO_MANY_CONNECTIONS (WebSocket close 1013, SSE 503). Each also counts against
+    /// `--max-connections`.
+    #[arg(long, env = "MAX_SUBSCRIPTION_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_subscription_connections: u32,
+
+    /// Most events that may wait for one subscription, not yet taken by its client, when the
+    /// next commit's events are handed out; past it the client is cut off with SLOW_CONSUMER
+    /// (WebSocket close 1008, SSE an error event) and may resume with `after`.
+    #[arg(long, env = "MAX_QUEUED_EVENTS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_queued_events: u32,
+
+    /// Milliseconds a WebSocket client has to send `connection_init` after connecting; then the
+    /// connection is closed with 4408.
+    #[arg(long = "connection-init-timeout-ms", env = "CONNECTION_INIT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connection_init_timeout_ms: u64,
+
+    /// Milliseconds between keep-alives: a WebSocket ping (a client that has sent nothing, not
+    /// even the pong, since the previous one is disconnected) and an SSE comment line.
+    #[arg(long = "keepalive-interval-ms", env = "KEEPALIVE_INTERVAL_MS", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keepalive_interval_ms: u64,
+}
+
+impl SubscriptionLimits {
+    pub fn connection_init_timeout(&self) -> Duration {
+        Duration::from_millis(self.connection_init_timeout_ms)
+    }
+
+    pub fn keepalive_interval(&self) -> Duration {
+        Duration::from_millis(self.keepalive_interval_ms)
+    }
+}
+
+impl Default for SubscriptionLimits {
+    fn default() -> Self {
+        SubscriptionLimits {
+            max_subscriptions_per_connection: 100,
+            max_subscription_connections: 10_000,
+            max_queued_events: 10_000,
+            connection_init_timeout_ms: 10_000,
+            keepalive_interval_ms: 15_000,
+        }
+    }
+}
+
 /// Open files the server keeps for other things than client connections: the database pool
 /// (counted apart), the response cache's listener, the log, the listening socket, and room for
 /// the odd file (the embedded SQLite database and its journal among them).
@@ -140,7 +196,7 @@ impl Default for Limits {
 mod tests {
     use clap::Parser;
 
-    use super::{ConnectionLimits, Limits, RESERVED_FILES};
+    use super::{ConnectionLimits, Limits, RESERVED_FILES, SubscriptionLimits};
 
     #[derive(Parser)]
     struct Flags {
@@ -148,6 +204,8 @@ mod tests {
         limits: Limits,
         #[command(flatten)]
         connections: ConnectionLimits,
+        #[command(flatten)]
+        subscriptions: SubscriptionLimits,
     }
 
     #[test]
@@ -155,6 +213,23 @@ mod tests {
         let flags = Flags::try_parse_from(["api"]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(flags.limits, Limits::default());
         assert_eq!(flags.connections, ConnectionLimits::default());
+        assert_eq!(flags.subscriptions, SubscriptionLimits::default());
+    }
+
+    #[test]
+    fn subscription_limits_cannot_be_zero() {
+        for flag in [
+            "--max-subscriptions-per-connection",
+            "--max-subscription-connections",
+            "--max-queued-events",
+            "--connection-init-timeout-ms",
+            "--keepalive-interval-ms",
+        ] {
+            assert!(
+                Flags::try_parse_from(["api", flag, "0"]).is_err(),
+                "{flag} 0"
+            );
+        }
     }
 
     #[test]

@@ -6,10 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe,
+    NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 
 use crate::error::ErrorCode;
 use crate::ops::limits::Limits;
@@ -53,20 +56,7 @@ struct GuardedRequest {
 impl Extension for GuardedRequest {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        for error in &mut response.errors {
-            if let Some(message) = without_parse_wrapper(&error.message) {
-                error.message = message;
-            }
-            // Apollo's persisted-query links retry with the full query on exactly this code.
-            let code = if error.message == "PersistedQueryNotFound" {
-                ErrorCode::PersistedQueryNotFound
-            } else {
-                ErrorCode::BadUserInput
-            };
-            if error.path.is_empty() {
-                *error = with_code(error.clone(), code);
-            }
-        }
+        code_request_errors(&mut response);
         let measured = *self.measured.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((cost, depth)) = measured {
             let report = serde_json::json!({
@@ -80,6 +70,21 @@ impl Extension for GuardedRequest {
             }
         }
         response
+    }
+
+    /// A subscription's responses: its request errors get their codes as a query's do.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream)
+            .map(|mut response| {
+                code_request_errors(&mut response);
+                response
+            })
+            .boxed()
     }
 
     async fn parse_query(
@@ -173,6 +178,24 @@ impl GuardedRequest {
             )
         } else {
             with_code(concise_syntax_error(error), ErrorCode::BadUserInput)
+        }
+    }
+}
+
+/// Gives every error found before execution (no `path`) a code, and unwraps scalar messages.
+fn code_request_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        if let Some(message) = without_parse_wrapper(&error.message) {
+            error.message = message;
+        }
+        // Apollo's persisted-query links retry with the full query on exactly this code.
+        let code = if error.message == "PersistedQueryNotFound" {
+            ErrorCode::PersistedQueryNotFound
+        } else {
+            ErrorCode::BadUserInput
+        };
+        if error.path.is_empty() {
+            *error = with_code(error.clone(), code);
         }
     }
 }

@@ -30,6 +30,14 @@ pub fn request_data_loader(store: Store) -> ArchiveDataLoader {
     )
 }
 
+/// A loader for a subscription, which lives as long as the subscription: it batches, but caches
+/// nothing, so no event shows data older than its own.
+pub fn subscription_data_loader(store: Store) -> ArchiveDataLoader {
+    let loader = request_data_loader(store);
+    loader.enable_all_cache(false);
+    loader
+}
+
 /// `batch` with a loader of its own in each request's data. Given here, by the caller of the
 /// schema, rather than by a schema extension: any extension makes the executor wrap every
 /// field of every response in the extension chain.

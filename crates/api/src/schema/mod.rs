@@ -1,12 +1,14 @@
 //! The GraphQL schema of the archive: one module per type or concern, assembled here. The
-//! resolvers read through the store (`crate::store`) and contain no SQL. `build_schema` gives
-//! the executable schema; `sdl` its printed form (`schema.graphql`).
+//! resolvers read through the store (`crate::store`) and the live updates (`crate::live`), and
+//! contain no SQL. `build_schema` gives the executable schema; `sdl` its printed form
+//! (`schema.graphql`).
 
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
 
+use crate::live::LiveUpdates;
 use crate::ops::limits::Limits;
 use crate::store::Store;
 
@@ -24,24 +26,28 @@ pub mod office;
 pub mod programme;
 pub mod query;
 pub mod release;
+pub mod subscription;
 
 use query::Query;
+use subscription::Subscription;
 
 /// Parsed documents kept for automatic persisted queries; the least recently used goes first.
 const PERSISTED_QUERY_CAPACITY: usize = 1024;
 
-/// The executable schema: queries only.
-pub type ArchiveSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+/// The executable schema: queries and subscriptions.
+pub type ArchiveSchema = Schema<Query, EmptyMutation, Subscription>;
 
-/// The schema reading `store`, enforcing `limits` on every request.
-pub fn build_schema(store: Store, limits: &Limits) -> ArchiveSchema {
+/// The schema reading `store`, delivering `live` updates, enforcing `limits` on every request
+/// and subscription.
+pub fn build_schema(store: Store, live: LiveUpdates, limits: &Limits) -> ArchiveSchema {
     let mut builder = schema_builder()
         .extension(guard::QueryGuard::new(limits.clone()))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             PERSISTED_QUERY_CAPACITY,
         )))
         .limit_directives(limits.max_directives)
-        .data(store);
+        .data(store)
+        .data(live);
     if !limits.introspection {
         builder = builder.disable_introspection();
     }
@@ -56,6 +62,6 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn schema_builder() -> SchemaBuilder<Query, EmptyMutation, Subscription> {
+    Schema::build(Query, EmptyMutation, Subscription)
 }

@@ -7,21 +7,28 @@ use std::sync::Arc;
 use model::entity::{office, programme, release};
 
 use crate::store::search::SearchQuery;
+use crate::store::tags::EmbeddedTags;
 
-/// A release, and the search that found it when it comes from a searched list (for
-/// `highlight`; shared by the whole page, so cloning stays cheap). Fields: `release`.
+/// A release, the search that found it when it comes from a searched list (for `highlight`;
+/// shared by the whole page, so cloning stays cheap), and its programmes and offices when they
+/// were read with it outside a request's loader (a live event's, shared by its subscribers).
+/// Fields: `release`.
 #[derive(Debug, Clone)]
-pub struct Release(pub release::Model, pub Option<Arc<SearchQuery>>);
+pub struct Release(
+    pub release::Model,
+    pub Option<Arc<SearchQuery>>,
+    pub Option<Arc<EmbeddedTags>>,
+);
 
 impl Release {
     /// A release not found by a search: its `highlight` is null.
     pub fn new(model: release::Model) -> Release {
-        Release(model, None)
+        Release(model, None, None)
     }
 
     /// A release found by `search`.
     pub fn found_by(model: release::Model, search: Option<Arc<SearchQuery>>) -> Release {
-        Release(model, search)
+        Release(model, search, None)
     }
 }
 

@@ -90,6 +90,9 @@ impl Release {
 
     /// Programmes and projects the release is about, by name; empty when it names none.
     async fn programmes(&self, ctx: &Context<'_>) -> Result<Vec<Programme>, ApiError> {
+        if let Some(programmes) = self.2.as_ref().and_then(|tags| tags.programmes.as_ref()) {
+            return Ok(programmes.iter().cloned().map(Programme).collect());
+        }
         let programmes = data_loader(ctx)?
             .load_one(ProgrammesOfRelease(self.0.id))
             .await?
@@ -99,6 +102,9 @@ impl Release {
 
     /// ILO offices the release concerns, by name; always includes the office that published it.
     async fn offices(&self, ctx: &Context<'_>) -> Result<Vec<Office>, ApiError> {
+        if let Some(offices) = self.2.as_ref().and_then(|tags| tags.offices.as_ref()) {
+            return Ok(offices.iter().cloned().map(Office).collect());
+        }
         let offices = data_loader(ctx)?
             .load_one(OfficesOfRelease(self.0.id))
             .await?

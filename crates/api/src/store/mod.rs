@@ -11,11 +11,13 @@
 //! - `catalogue`: programmes and offices, their slugs and release statistics;
 //! - `facets`: releases counted per day and per tag, from the count tables when they are exact;
 //! - `related`: the candidates and scores of `Release.related`;
-//! - `search`: the search language, parsed once per request.
+//! - `search`: the search language, parsed once per request;
+//! - `changes`: the change log that live subscriptions follow and replay.
 
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
 pub mod catalogue;
+pub mod changes;
 pub mod criteria;
 pub mod dialect;
 pub mod facets;
@@ -40,6 +42,9 @@ pub enum StoreError {
     UnsupportedBackend(DbBackend),
     #[error("the page request does not fit its list")]
     Page(#[from] page::PageError),
+    /// Stored data that breaks the schema's rules.
+    #[error("inconsistent data: {0}")]
+    Inconsistent(String),
 }
 
 /// The archive's database, read by the API. Cloning is cheap (the pool is shared).
