@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use api::http::response_cache::ResponseCache;
+use api::ops::archive_changes::ArchiveChanges;
 use api::{AppState, Limits};
 use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with_state};
 use integration_tests::{Backend, TestDatabase, record_statements, seeds_dir};
@@ -467,7 +468,8 @@ async fn repeated_queries_are_answered_from_memory_until_the_archive_changes() {
     let mut db = database.connect().await;
     load_listings(&db, &[seeds_dir()]).await;
     let statements = record_statements(&mut db);
-    let cache = ResponseCache::follow(&db, 1 << 20).expect("a cache over PostgreSQL");
+    let changes = ArchiveChanges::follow(&db).expect("a listener on PostgreSQL");
+    let cache = ResponseCache::new(&changes, 1 << 20).expect("a cache of 1 MiB");
     until_listening(&cache).await;
     let app =
         spawn_app_with_state(AppState::new(db).with_response_cache(Some(cache.clone()))).await;
@@ -590,13 +592,14 @@ async fn sqlite_serves_without_a_response_cache() {
     let database = TestDatabase::sqlite().await;
     let db = database.connect().await;
     assert!(
-        ResponseCache::follow(&db, 1 << 20).is_none(),
+        ArchiveChanges::follow(&db).is_none(),
         "SQLite cannot say when the archive changes"
     );
     let postgres = TestDatabase::postgres().await;
     let db = postgres.connect().await;
+    let changes = ArchiveChanges::follow(&db).expect("a listener on PostgreSQL");
     assert!(
-        ResponseCache::follow(&db, 0).is_none(),
+        ResponseCache::new(&changes, 0).is_none(),
         "a capacity of 0 turns it off"
     );
 }

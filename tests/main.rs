@@ -22,6 +22,7 @@ mod facets;
 mod faults;
 mod http_edge;
 mod ingest;
+mod live;
 mod observability;
 mod pages;
 mod related;

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     TooManyConnections,
     /// More events waited for the client than allowed: it was cut off.
     SlowConsumer,
+    /// A browser page of an origin not allowed by `--cors-origin` tried to subscribe (HTTP 403).
+    ForbiddenOrigin,
 }
 
 impl ErrorCode {
@@ -74,6 +76,7 @@ impl ErrorCode {
             ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             ErrorCode::TooManyConnections => "TOO_MANY_CONNECTIONS",
             ErrorCode::SlowConsumer => "SLOW_CONSUMER",
+            ErrorCode::ForbiddenOrigin => "FORBIDDEN_ORIGIN",
         }
     }
 }

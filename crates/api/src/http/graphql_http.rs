@@ -32,6 +32,9 @@ const APPLICATION_JSON: &str = "application/json";
 /// Request header asking for the query's cost and depth in `extensions.cost`.
 pub const REPORT_COST_HEADER: &str = "x-report-cost";
 
+/// What a subscription sent as a plain request is told.
+const SUBSCRIPTION_TRANSPORTS: &str = "subscriptions stream their events: send them with `Accept: text/event-stream` (GraphQL over SSE), or over a WebSocket to /graphql (graphql-transport-ws)";
+
 /// Where the GraphQL endpoint and the playground live.
 pub const GRAPHQL_PATH: &str = "/graphql";
 
@@ -182,6 +185,9 @@ pub async fn graphql_post(
             if let Err(refusal) = check_document(&request, &state) {
                 return refusal.into_response(media);
             }
+            if operation_type(&mut request) == Some(OperationType::Subscription) {
+                return Refusal::bad_request(SUBSCRIPTION_TRANSPORTS).into_response(media);
+            }
             let operation = operation_name(&mut request);
             match execute(&state, BatchRequest::Single(request)).await {
                 Ok(BatchResponse::Single(response)) => {
@@ -301,9 +307,9 @@ pub async fn graphql_get(
         let mut response = Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: ErrorCode::BadUserInput,
-            message:
-                "only queries can be sent with GET: send mutations and subscriptions with POST"
-                    .to_owned(),
+            message: format!(
+                "only queries can be sent with GET: send mutations with POST; {SUBSCRIPTION_TRANSPORTS}"
+            ),
         }
         .into_response(media);
         response
@@ -388,14 +394,14 @@ async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse,
 
 /// A request refused before it reaches the schema.
 #[derive(Debug)]
-struct Refusal {
-    status: StatusCode,
-    code: ErrorCode,
-    message: String,
+pub(crate) struct Refusal {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: String,
 }
 
 impl Refusal {
-    fn bad_request(message: impl Into<String>) -> Refusal {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Refusal {
         Refusal {
             status: StatusCode::BAD_REQUEST,
             code: ErrorCode::BadUserInput,
@@ -441,7 +447,11 @@ fn not_acceptable() -> Refusal {
 const DRAIN_FACTOR: usize = 8;
 
 /// The request body, at most `limit` bytes of it.
-async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Refusal> {
+pub(crate) async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+) -> Result<Bytes, Refusal> {
     let too_large = || Refusal {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: ErrorCode::PayloadTooLarge,
@@ -517,7 +527,7 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Refusal> {
 }
 
 /// A POST body must be JSON in UTF-8.
-fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
+pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
     let unsupported = |message: String| Refusal {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         code: ErrorCode::BadUserInput,
@@ -555,7 +565,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
 }
 
 /// The body as one request or a batch, or why it is not a GraphQL-over-HTTP request.
-fn read_batch(bytes: &Bytes, max_batch: usize) -> Result<BatchRequest, Refusal> {
+pub(crate) fn read_batch(bytes: &Bytes, max_batch: usize) -> Result<BatchRequest, Refusal> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Refusal::bad_request(
             "the request body is empty: POST a JSON object such as {\"query\": \"{ releases { totalCount } }\"}",
@@ -618,7 +628,10 @@ fn read_request(value: Value, what: &str) -> Result<async_graphql::Request, Refu
 }
 
 /// Refuses documents longer than the limit before anything parses them.
-fn check_document(request: &async_graphql::Request, state: &AppState) -> Result<(), Refusal> {
+pub(crate) fn check_document(
+    request: &async_graphql::Request,
+    state: &AppState,
+) -> Result<(), Refusal> {
     let limit = state.limits.max_document_bytes;
     if request.query.len() > limit {
         return Err(Refusal {
@@ -682,25 +695,26 @@ fn json_response(status: StatusCode, media: MediaType, body: Bytes) -> Response 
 
 /// Whether the operation the request would run is a query. Documents that do not parse, or do
 /// not say which operation to run, count as queries: execution reports their problem properly.
+/// So does a persisted query by hash: the stored document is checked when it runs.
 fn is_query_operation(request: &mut async_graphql::Request) -> bool {
+    operation_type(request).is_none_or(|ty| ty == OperationType::Query)
+}
+
+/// The type of the operation the request would run, when the document parses and says which.
+pub(crate) fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
     if request.query.is_empty() {
-        // A persisted query by hash: the stored document is checked when it runs, and only
-        // queries exist in this schema.
-        return true;
+        return None;
     }
     let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return true;
-    };
-    let operation_type = match (&document.operations, operation_name) {
+    let document = request.parsed_query().ok()?;
+    match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
         (DocumentOperations::Multiple(operations), Some(name)) => operations
             .iter()
             .find(|(operation, _)| operation.as_str() == name)
             .map(|(_, operation)| operation.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
-    };
-    operation_type.is_none_or(|ty| ty == OperationType::Query)
+    }
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {

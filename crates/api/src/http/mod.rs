@@ -5,6 +5,8 @@ pub mod assets;
 pub mod document;
 pub mod entity_tag;
 pub mod graphql_http;
+pub mod graphql_sse;
+pub mod graphql_ws;
 pub mod pages;
 pub mod public_url;
 pub mod request_log;

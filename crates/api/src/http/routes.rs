@@ -1,10 +1,12 @@
 //! The HTTP surface: GraphQL over POST (and GET, for queries), the GraphiQL playground, the
 //! printed schema, liveness and readiness probes, and the explorer on `/` (see `assets`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, RawQuery, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{from_fn_with_state, map_request};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +19,9 @@ use tower_http::timeout::TimeoutLayer;
 use crate::http::graphql_http::{GRAPHQL_PATH, REPORT_COST_HEADER, graphql_get, graphql_post};
 use crate::http::request_log;
 use crate::http::response_cache::ResponseCache;
+use crate::http::server::ClientConnection;
 use crate::http::state::AppState;
+use crate::http::{graphql_sse, graphql_ws};
 use crate::ops::metrics::{self, METRICS_PATH};
 
 /// A request still running after this long is answered with 408 and abandoned.
@@ -31,7 +35,10 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(crate::http::assets::router())
         .merge(crate::http::pages::router())
-        .route(GRAPHQL_PATH, get(graphql_get).post(graphql_post))
+        .route(
+            GRAPHQL_PATH,
+            get(graphql_get_route).post(graphql_post_route),
+        )
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -83,6 +90,33 @@ fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
             .expose_headers([header::ETAG, request_log::REQUEST_ID_HEADER])
             .max_age(Duration::from_secs(3600)),
     )
+}
+
+/// `GET /graphql`: a WebSocket upgrade, an event stream, or a query (or the playground).
+async fn graphql_get_route(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let client = parts.extensions.get::<Arc<ClientConnection>>().cloned();
+    if graphql_ws::is_upgrade(&parts.headers) {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => graphql_ws::upgrade(state, &parts.headers, upgrade, client),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let query = parts.uri.query().map(str::to_owned);
+    if graphql_sse::wants_event_stream(&parts.headers) {
+        return graphql_sse::get(state, parts.headers, query, client).await;
+    }
+    graphql_get(State(state), parts.headers, RawQuery(query)).await
+}
+
+/// `POST /graphql`: an event stream, or a request (or batch) answered at once.
+async fn graphql_post_route(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if graphql_sse::wants_event_stream(&parts.headers) {
+        let client = parts.extensions.get::<Arc<ClientConnection>>().cloned();
+        return graphql_sse::post(state, parts.headers, body, client).await;
+    }
+    graphql_post(State(state), parts.headers, body).await
 }
 
 /// `GET /metrics`.

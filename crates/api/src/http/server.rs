@@ -9,6 +9,10 @@
 //!   503 and closed at once, so `accept` never runs out of descriptors and what is being served
 //!   is unaffected.
 //!
+//! A connection upgraded to a WebSocket keeps its place under the cap as long as the socket is
+//! open ([`ClientConnection`] travels with every request and the socket holds it), and a
+//! connection can be cut off by what it serves (a subscriber too slow to read).
+//!
 //! On shutdown the listener closes, every connection finishes its request in flight, then the
 //! server returns.
 
@@ -18,10 +22,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tower_http::add_extension::AddExtension;
 
 use crate::ops::limits::ConnectionLimits;
 use crate::ops::metrics::Metrics;
@@ -34,6 +38,29 @@ const OVER_CAPACITY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: c
 /// wait this long before trying again, and log it at most this often.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// One client connection: its place under the connection cap, given back when the last user
+/// of the connection (hyper, or the WebSocket it was upgraded to) lets go; and a way to cut it
+/// off. Every request finds it in its extensions.
+#[derive(Debug)]
+pub struct ClientConnection {
+    _slot: OwnedSemaphorePermit,
+    metrics: Metrics,
+    abort: Notify,
+}
+
+impl ClientConnection {
+    /// Closes the connection at once, whatever it is doing.
+    pub fn abort(&self) {
+        self.abort.notify_one();
+    }
+}
+
+impl Drop for ClientConnection {
+    fn drop(&mut self) {
+        self.metrics.connection_closed();
+    }
+}
 
 /// Serves `app` on `listener` within `limits`, at most `max_connections` at once, until
 /// `shutdown` completes; then waits for the requests in flight.
@@ -50,8 +77,10 @@ pub async fn serve_connections(
         .unwrap_or(usize::MAX)
         .min(Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(permits));
-    let graceful = GracefulShutdown::new();
-    let service = TowerToHyperService::new(app);
+    // Connections are told to finish through `stopping`; each holds a clone of `open`, whose
+    // receiver sees the end once the last of them has finished.
+    let (stopping, _) = watch::channel(false);
+    let (open, mut all_closed) = mpsc::channel::<()>(1);
     let mut last_accept_error: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
@@ -80,22 +109,43 @@ pub async fn serve_connections(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY on a client connection");
         }
-        let connection = builder.serve_connection(TokioIo::new(stream), service.clone());
-        let connection = graceful.watch(connection);
-        let metrics = metrics.clone();
         metrics.connection_opened();
+        let client = Arc::new(ClientConnection {
+            _slot: slot,
+            metrics: metrics.clone(),
+            abort: Notify::new(),
+        });
+        let service = TowerToHyperService::new(AddExtension::new(app.clone(), Arc::clone(&client)));
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades();
+        let (mut stopping, open) = (stopping.subscribe(), open.clone());
         tokio::spawn(async move {
+            tokio::pin!(connection);
+            let mut finishing = false;
+            let ended = loop {
+                tokio::select! {
+                    ended = connection.as_mut() => break ended,
+                    () = client.abort.notified() => break Ok(()),
+                    _ = stopping.wait_for(|stopping| *stopping), if !finishing => {
+                        finishing = true;
+                        connection.as_mut().graceful_shutdown();
+                    }
+                }
+            };
             // A client that leaves, or is cut off by a timeout, ends its connection with an
             // error that only concerns that connection.
-            if let Err(error) = connection.await {
+            if let Err(error) = ended {
                 tracing::debug!(error = %error, "connection ended");
             }
-            metrics.connection_closed();
-            drop(slot);
+            drop(client);
+            drop(open);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    stopping.send_replace(true);
+    drop(open);
+    all_closed.recv().await;
     Ok(())
 }
 

@@ -26,6 +26,13 @@ pub(crate) async fn follow(
     start: Start,
     cutoff: Option<Cutoff>,
 ) -> Result<EventStream, LiveError> {
+    // Starting now, the position is where the hub's next delivery starts; before the hub
+    // knows, the end of the log read before joining (a delivery starting later is a gap, read
+    // from the log).
+    let before_joining = match start {
+        Start::Now => Some(hub.store.latest_change().await?),
+        Start::AfterChange(_) | Start::AfterRelease(_) => None,
+    };
     let membership = hub.join(filter, cutoff);
     let closed = hub.closed();
     let mut follower = Follower {
@@ -38,6 +45,10 @@ pub(crate) async fn follow(
         pending: VecDeque::new(),
         finished: false,
     };
+    if let Some(latest) = before_joining {
+        follower.position = latest.max(follower.membership.handed_out.unwrap_or(latest));
+        return Ok(into_stream(follower));
+    }
     // Read after joining: whatever commits from now on is handed to this member.
     let latest = follower.hub.store.latest_change().await?;
     match start {

@@ -87,6 +87,8 @@ struct Registry {
     next_id: u64,
     groups: HashMap<GroupKey, Group>,
     members: usize,
+    /// The position up to which changes have been handed out, once known.
+    handed_out: Option<i64>,
 }
 
 /// A member's end of the hub.
@@ -94,6 +96,8 @@ struct Registry {
 pub(crate) struct Membership {
     pub key: GroupKey,
     pub id: u64,
+    /// Where the hub's deliveries to this member will start, if the hub knew when it joined.
+    pub handed_out: Option<i64>,
     pub filter: Arc<LiveFilter>,
     pub deliveries: mpsc::UnboundedReceiver<Arc<Delivery>>,
     pub queued: Arc<AtomicUsize>,
@@ -103,6 +107,8 @@ pub(crate) struct Membership {
 #[derive(Debug)]
 pub(crate) struct Hub {
     pub store: Store,
+    /// Kept so that the listener lives as long as the hub.
+    _changes: ArchiveChanges,
     settings: LiveSettings,
     registry: Mutex<Registry>,
     closed: watch::Sender<bool>,
@@ -113,6 +119,7 @@ impl Hub {
     pub fn start(store: Store, changes: &ArchiveChanges, settings: LiveSettings) -> Arc<Hub> {
         let hub = Arc::new(Hub {
             store,
+            _changes: changes.clone(),
             settings,
             registry: Mutex::default(),
             closed: watch::channel(false).0,
@@ -140,6 +147,7 @@ impl Hub {
         registry.next_id += 1;
         registry.members += 1;
         let id = registry.next_id;
+        let handed_out = registry.handed_out;
         let group = registry.groups.entry(key.clone()).or_insert_with(|| Group {
             filter: Arc::new(filter),
             members: HashMap::new(),
@@ -156,6 +164,7 @@ impl Hub {
         Membership {
             key,
             id,
+            handed_out,
             filter: Arc::clone(&group.filter),
             deliveries,
             queued,
@@ -282,6 +291,7 @@ impl Hub {
         }
         registry.groups.retain(|_, group| !group.members.is_empty());
         registry.members -= removed;
+        registry.handed_out = Some(upto);
     }
 }
 
@@ -384,6 +394,7 @@ async fn follow_changes(
         let read = match last.as_mut() {
             None => current.store.latest_change().await.map(|latest| {
                 last = Some(latest);
+                current.registry().handed_out = Some(latest);
             }),
             Some(last) => current.catch_up(last).await,
         };
