@@ -1,5 +1,6 @@
 //! Real GraphQL clients against the real server over PostgreSQL: the GraphQL-over-HTTP audit,
-//! Apollo Client, the schema diff against `schema.graphql` and a headless browser. Each test runs
+//! Apollo Client, the schema diff against `schema.graphql`, a headless browser, and live
+//! updates through graphql-ws (WebSocket) and graphql-sse (Server-Sent Events). Each test runs
 //! a Node script from `clients/` and fails with its output. The clients' packages are installed
 //! on first use (`npm ci --prefix clients`) when `clients/node_modules` is missing or stale.
 
@@ -8,10 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use integration_tests::app::{TestApp, spawn_app};
+use api::AppState;
+use api::ops::archive_changes::ArchiveChanges;
+use api::ops::limits::SubscriptionLimits;
+use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with_state};
 use integration_tests::clients::{clients_dir, ensure_installed};
 use integration_tests::prerequisites::chromium;
 use integration_tests::{Backend, TestDatabase, repo_root};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 /// Longer than any script needs on a loaded 2-core machine, short enough to end a hung client.
@@ -264,4 +269,286 @@ async fn browser_shows_the_explorer_and_the_playground() {
         &[("CHROMIUM_PATH", chromium.as_os_str())],
     )
     .await;
+}
+
+/// A PostgreSQL archive with the seeds, served by a server that follows its changes within
+/// `limits`; the state is kept to count subscriptions.
+async fn live_server(limits: SubscriptionLimits) -> (TestDatabase, TestApp, AppState) {
+    let database = TestDatabase::new(Backend::Postgres).await;
+    let db = database.connect().await;
+    load_listings(&db, &[integration_tests::seeds_dir()]).await;
+    let changes = ArchiveChanges::follow(&db).expect("a listener on PostgreSQL");
+    let state = AppState::new(db)
+        .with_subscription_limits(limits)
+        .following(&changes);
+    for _ in 0..100 {
+        if changes.is_listening() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let app = spawn_app_with_state(state.clone()).await;
+    (database, app, state)
+}
+
+/// `node clients/live.mjs <base> <scenario>`, driven step by step: the script prints
+/// `STEP <name> [args]` and waits for one JSON line.
+struct LiveScript {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stdin: tokio::process::ChildStdin,
+    printed: String,
+}
+
+impl LiveScript {
+    async fn start(app: &TestApp, scenario: &str) -> LiveScript {
+        tokio::task::spawn_blocking(ensure_installed)
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+        let dir = clients_dir();
+        let mut child = Command::new("node")
+            .arg(dir.join("live.mjs"))
+            .arg(&app.base_url)
+            .arg(scenario)
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("cannot run `node` (is Node.js 20 or newer installed?)");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stdin = child.stdin.take().expect("piped stdin");
+        LiveScript {
+            child,
+            lines: BufReader::new(stdout).lines(),
+            stdin,
+            printed: String::new(),
+        }
+    }
+
+    /// The next step the script asks for, `None` once it has finished.
+    async fn step(&mut self) -> Option<(String, Vec<String>)> {
+        loop {
+            let line = tokio::time::timeout(CLIENT_TIMEOUT, self.lines.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("live.mjs silent for {CLIENT_TIMEOUT:?}:\n{}", self.printed)
+                })
+                .expect("live.mjs's output can be read")?;
+            println!("{line}");
+            self.printed.push_str(&line);
+            self.printed.push('\n');
+            if let Some(step) = line.strip_prefix("STEP ") {
+                let mut words = step.split_whitespace().map(str::to_owned);
+                let name = words.next().unwrap_or_default();
+                return Some((name, words.collect()));
+            }
+        }
+    }
+
+    async fn reply(&mut self, answer: serde_json::Value) {
+        self.stdin
+            .write_all(format!("{answer}\n").as_bytes())
+            .await
+            .expect("live.mjs reads its answers");
+    }
+
+    /// Waits for the script to exit; fails with what it printed unless it passed.
+    async fn passes(mut self) -> String {
+        let status = tokio::time::timeout(CLIENT_TIMEOUT, self.child.wait())
+            .await
+            .expect("live.mjs ends")
+            .expect("live.mjs can be waited for");
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            pipe.read_to_string(&mut stderr).await.ok();
+        }
+        assert!(
+            status.success(),
+            "live.mjs failed ({status}):\n{}{stderr}",
+            self.printed
+        );
+        self.printed
+    }
+}
+
+/// Waits until the server counts `n` subscriptions following live changes.
+async fn until_subscribed(state: &AppState, n: usize) {
+    for _ in 0..400 {
+        if state.live.subscriptions() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the server counts {} subscriptions, not {n}, after 10 s",
+        state.live.subscriptions()
+    );
+}
+
+/// A listing published by the Beijing office with `items` (title, date, summary).
+fn live_listing(dir: &Path, name: &str, items: &[(String, &str, String)]) -> PathBuf {
+    let mut text = String::from("News and press releases\n\n");
+    for (number, (title, date, summary)) in items.iter().enumerate() {
+        text.push_str(&format!(
+            "  {}. {title}\n\n    {date}\n\n    {summary}\n\n",
+            number + 1
+        ));
+    }
+    write(dir, &format!("ilo-beijing-{name}.txt"), &text)
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|since| since.as_millis())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn live_releases_reach_websocket_and_sse_clients_within_a_second_and_only_if_they_match() {
+    let (_database, app, state) = live_server(SubscriptionLimits::default()).await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut script = LiveScript::start(&app, "deliver").await;
+    while let Some((name, args)) = script.step().await {
+        assert_eq!(name, "subscribed", "unexpected step {name}");
+        let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
+        until_subscribed(&state, count).await;
+        let listing = live_listing(
+            dir.path(),
+            "deliver",
+            &[
+                (
+                    "SCORE factories share what works".to_owned(),
+                    "10 January 2024",
+                    "Factories in the SCORE programme compare notes.".to_owned(),
+                ),
+                (
+                    "Herders of the Gobi prepare for winter".to_owned(),
+                    "11 January 2024",
+                    "Herders store fodder.".to_owned(),
+                ),
+                (
+                    "A meeting on statistics".to_owned(),
+                    "12 January 2024",
+                    "Statisticians meet.".to_owned(),
+                ),
+            ],
+        );
+        load_listings(&state.db, &[listing]).await;
+        script
+            .reply(serde_json::json!({ "committedAt": now_ms() }))
+            .await;
+    }
+    let printed = script.passes().await;
+    assert!(
+        printed.contains("deliver: 8 live checks passed"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn live_clients_that_reconnect_with_after_miss_nothing_and_get_nothing_twice() {
+    let (_database, app, state) = live_server(SubscriptionLimits::default()).await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut script = LiveScript::start(&app, "resume").await;
+    while let Some((name, args)) = script.step().await {
+        match name.as_str() {
+            "subscribed" => {
+                let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
+                until_subscribed(&state, count).await;
+            }
+            "ingest" => {
+                let label = args.first().cloned().unwrap_or_default();
+                let listing = live_listing(
+                    dir.path(),
+                    &format!("resume-{label}"),
+                    &[(
+                        format!("Resumed release {label}"),
+                        "01 June 2023",
+                        "A summary.".to_owned(),
+                    )],
+                );
+                load_listings(&state.db, &[listing]).await;
+            }
+            other => panic!("unexpected step {other}"),
+        }
+        script.reply(serde_json::json!({})).await;
+    }
+    let printed = script.passes().await;
+    assert!(
+        printed.contains("resume: 5 live checks passed"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn subscription_limits_refuse_with_their_documented_codes() {
+    let limits = SubscriptionLimits {
+        max_subscriptions_per_connection: 2,
+        max_subscription_connections: 3,
+        connection_init_timeout_ms: 500,
+        keepalive_interval_ms: 500,
+        ..SubscriptionLimits::default()
+    };
+    let (_database, app, state) = live_server(limits).await;
+    let mut script = LiveScript::start(&app, "limits").await;
+    while let Some((name, args)) = script.step().await {
+        assert_eq!(name, "subscribed", "unexpected step {name}");
+        let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
+        until_subscribed(&state, count).await;
+        script.reply(serde_json::json!({})).await;
+    }
+    let printed = script.passes().await;
+    assert!(
+        printed.contains("limits: 11 live checks passed"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_client_is_cut_off_and_the_others_get_everything() {
+    const COMMITS: usize = 6;
+    const PER_COMMIT: usize = 500;
+    let limits = SubscriptionLimits {
+        max_queued_events: 20,
+        keepalive_interval_ms: 120_000,
+        ..SubscriptionLimits::default()
+    };
+    let (_database, app, state) = live_server(limits).await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut script = LiveScript::start(&app, "slow").await;
+    // Large enough that the server's socket buffers fill long before the last commit.
+    let padding =
+        "Workers, employers and governments discussed the findings at length. ".repeat(40);
+    while let Some((name, args)) = script.step().await {
+        match name.as_str() {
+            "subscribed" => {
+                let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
+                until_subscribed(&state, count).await;
+                script.reply(serde_json::json!({})).await;
+            }
+            "ingest-many" => {
+                for commit in 0..COMMITS {
+                    let items: Vec<(String, &str, String)> = (0..PER_COMMIT)
+                        .map(|n| {
+                            (
+                                format!("Bulk release {commit}-{n}"),
+                                "02 March 2024",
+                                padding.clone(),
+                            )
+                        })
+                        .collect();
+                    let listing = live_listing(dir.path(), &format!("bulk-{commit}"), &items);
+                    load_listings(&state.db, &[listing]).await;
+                }
+                script
+                    .reply(serde_json::json!({ "releases": COMMITS * PER_COMMIT }))
+                    .await;
+            }
+            other => panic!("unexpected step {other}"),
+        }
+    }
+    let printed = script.passes().await;
+    assert!(printed.contains("slow: 2 live checks passed"), "{printed}");
 }

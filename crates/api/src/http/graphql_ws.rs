@@ -39,7 +39,7 @@ pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 
 /// How long a closing message may take to reach a client before the socket is dropped: a
 /// client cut off for reading too slowly still learns why if it resumes within this time.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// WebSocket close codes this server sends.
 mod close {
