@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
     let app = Router::new()
         .merge(crate::http::assets::router())
+        .merge(crate::http::syndication::router())
         .route(GRAPHQL_PATH, get(graphql_get).post(graphql_post))
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(healthz))

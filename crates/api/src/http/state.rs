@@ -14,6 +14,7 @@ use crate::http::response_cache::ResponseCache;
 use crate::ops::limits::Limits;
 use crate::ops::metrics::Metrics;
 use crate::schema::{ArchiveSchema, build_schema};
+use crate::site::sitemap::Sitemap;
 use crate::store::Store;
 
 /// Shared by all handlers; cloning is cheap (every part is reference-counted).
@@ -34,6 +35,8 @@ pub struct AppState {
     /// The base of absolute links (`--public-url`, without a trailing slash); `None`: taken
     /// from each request's `Host`.
     pub public_url: Option<Arc<str>>,
+    /// How many releases each page of the sitemap lists.
+    pub sitemap: Sitemap,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             cors_origins: Arc::from([]),
             response_cache: None,
             public_url: None,
+            sitemap: Sitemap::default(),
         }
     }
 
@@ -102,6 +106,15 @@ impl AppState {
             }
         };
         Ok(self)
+    }
+}
+
+impl AppState {
+    /// Sitemap pages of `size` releases instead of the protocol's 50,000 (clamped to 1..=50,000):
+    /// for tests, to have several pages on a small archive.
+    pub fn with_sitemap_page_size(mut self, size: u64) -> AppState {
+        self.sitemap = Sitemap::with_page_size(size);
+        self
     }
 }
 

@@ -44,7 +44,7 @@ impl ScalarType for Date {
 }
 
 /// `YYYY-MM-DD` exactly: chrono alone would also take `2021-6-4` or `+2021-06-04`.
-fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_iso_date(text: &str) -> Option<NaiveDate> {
     let bytes = text.as_bytes();
     let shaped = bytes.len() == 10
         && bytes.iter().enumerate().all(|(i, b)| match i {
