@@ -25,4 +25,5 @@ mod ingest;
 mod observability;
 mod related;
 mod search;
+mod syndication;
 mod test_support;
