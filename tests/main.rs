@@ -23,6 +23,7 @@ mod faults;
 mod http_edge;
 mod ingest;
 mod observability;
+mod pages;
 mod related;
 mod search;
 mod syndication;

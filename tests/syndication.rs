@@ -404,12 +404,12 @@ async fn bad_feed_parameters_are_named(backend: Backend) {
         ),
         (
             "from=2021-02-30".to_owned(),
-            vec!["`from`", "\"2021-02-30\" is not a date", "YYYY-MM-DD"],
+            vec!["`from`: \"2021-02-30\" is not a date: February 2021 has 28 days"],
             None,
         ),
         (
             "to=yesterday".to_owned(),
-            vec!["`to`", "\"yesterday\" is not a date"],
+            vec!["`to`: \"yesterday\" is not a date: write it as YYYY-MM-DD"],
             None,
         ),
         (

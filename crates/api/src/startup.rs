@@ -2,6 +2,7 @@
 //! and serve until Ctrl-C or SIGTERM, letting requests in flight finish.
 
 use std::future::Future;
+use std::path::Path;
 
 use migration::{Migrator, MigratorTrait};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
@@ -14,37 +15,29 @@ use crate::http::response_cache::ResponseCache;
 use crate::http::routes::router;
 use crate::http::server::serve_connections;
 use crate::http::state::AppState;
-use crate::ops::config::Config;
+use crate::ops::config::{Config, IngestPlan, StartupPlan};
 use crate::ops::limits::ConnectionLimits;
 
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let plan = config.startup_plan();
-    let shown_url = database::redact_url(&plan.database_url);
-    let db = database::connect_with(&plan.database_url, &config.pool_settings())
-        .await
-        .map_err(|source| StartupError::Connect {
-            url: shown_url.clone(),
-            source,
-        })?;
-    tracing::info!(database = %shown_url, "connected");
-    if plan.migrate {
-        Migrator::up(&db, None)
-            .await
-            .map_err(StartupError::Migrate)?;
-        tracing::info!("migrations applied");
-    }
-    if !plan.ingest.is_empty() {
-        let report = ingest::ingest_paths(
-            &db,
-            &config.catalogue,
-            &plan.ingest,
-            ingest::LoadOptions::default(),
-            &ingest::NoProgress,
-        )
-        .await?;
-        tracing::info!(paths = ?plan.ingest, "ingested {report}");
-    }
+    // A start that fails must not leave a half-made embedded archive behind: the next start
+    // would take it for a real one.
+    let created = (plan.database_url == database::DEFAULT_DATABASE_URL
+        && !Path::new(database::DEFAULT_SQLITE_FILE).exists())
+    .then_some(database::DEFAULT_SQLITE_FILE);
+    let db = match prepare_database(&config, &plan).await {
+        Ok(db) => db,
+        Err(error) => {
+            if let Some(file) = created {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    // Best effort: a file that is not there is already what we want.
+                    let _ = std::fs::remove_file(format!("{file}{suffix}"));
+                }
+            }
+            return Err(error);
+        }
+    };
 
     let listener = TcpListener::bind(config.bind)
         .await
@@ -74,6 +67,44 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         shutdown_signal(),
     )
     .await
+}
+
+/// Connects, then migrates and loads as the plan says.
+async fn prepare_database(
+    config: &Config,
+    plan: &StartupPlan,
+) -> Result<DatabaseConnection, StartupError> {
+    let shown_url = database::redact_url(&plan.database_url);
+    let db = database::connect_with(&plan.database_url, &config.pool_settings())
+        .await
+        .map_err(|source| StartupError::Connect {
+            url: shown_url.clone(),
+            source,
+        })?;
+    tracing::info!(database = %shown_url, "connected");
+    if plan.migrate {
+        Migrator::up(&db, None)
+            .await
+            .map_err(StartupError::Migrate)?;
+        tracing::info!("migrations applied");
+    }
+    let listings = match &plan.ingest {
+        IngestPlan::Nothing => None,
+        IngestPlan::Seeds => Some(ingest::Listings::Seeds),
+        IngestPlan::Paths(paths) => Some(ingest::Listings::Paths(paths)),
+    };
+    if let Some(listings) = listings {
+        let report = ingest::ingest(
+            &db,
+            config.catalogue.as_deref(),
+            listings,
+            ingest::LoadOptions::default(),
+            &ingest::NoProgress,
+        )
+        .await?;
+        tracing::info!(listings = ?plan.ingest, "ingested {report}");
+    }
+    Ok(db)
 }
 
 /// Serves the app on `listener` with the default connection limits until `shutdown` completes,

@@ -8,6 +8,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://archive.sqlite?mode=rwc";
+/// The file of [`DEFAULT_DATABASE_URL`], relative to the working directory.
+pub const DEFAULT_SQLITE_FILE: &str = "archive.sqlite";
 
 /// A pooled connection idle for this long is pinged before it is handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);

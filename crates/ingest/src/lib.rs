@@ -14,6 +14,7 @@ pub mod load;
 pub mod parse;
 pub mod prepare;
 pub mod progress;
+pub mod seeds;
 pub mod slug;
 pub mod tag;
 
@@ -21,10 +22,14 @@ pub use load::{LoadOptions, LoadReport};
 pub use prepare::ReleaseSource;
 pub use progress::{NoProgress, Progress};
 
-/// Where the catalogue lives unless told otherwise.
-pub const DEFAULT_CATALOGUE: &str = "seeds/catalogue.toml";
-/// What is ingested when no path is given.
-pub const DEFAULT_LISTINGS: &str = "seeds";
+/// What a run reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Listings<'a> {
+    /// The seed listings built into the binary (see [`seeds`]).
+    Seeds,
+    /// Listing files, or folders whose `*.txt` files are listings.
+    Paths(&'a [PathBuf]),
+}
 
 /// Anything that stops a run. Every variant names the file (and line, where there is one).
 #[derive(Debug, thiserror::Error)]
@@ -51,8 +56,39 @@ pub enum IngestError {
     Load(#[from] load::LoadError),
 }
 
-/// Reads the catalogue and the listings under `paths`, then loads them: the whole pipeline of
-/// one run, as the command line and the embedded API default both use it.
+/// The catalogue at `path`, or the built-in one without a path.
+pub fn load_catalogue(path: Option<&Path>) -> Result<catalogue::Catalogue, IngestError> {
+    Ok(match path {
+        Some(path) => catalogue::Catalogue::load(path)?,
+        None => seeds::catalogue()?,
+    })
+}
+
+/// Reads the catalogue (the built-in one without a path) and the listings, then loads them:
+/// the whole pipeline of one run, as the API's startup uses it.
+pub async fn ingest(
+    db: &DatabaseConnection,
+    catalogue_path: Option<&Path>,
+    listings: Listings<'_>,
+    options: LoadOptions,
+    progress: &impl Progress,
+) -> Result<LoadReport, IngestError> {
+    let catalogue = load_catalogue(catalogue_path)?;
+    let tagger = tag::Tagger::new(&catalogue)?;
+    match listings {
+        Listings::Seeds => {
+            let input = seeds::listings(&catalogue, &tagger)?;
+            load::load(db, &catalogue, &input, options, progress).await
+        }
+        Listings::Paths(paths) => {
+            let files = prepare::find_listings(paths)?;
+            let input = prepare::scan(&files, &catalogue, &tagger)?;
+            load::load(db, &catalogue, &input, options, progress).await
+        }
+    }
+}
+
+/// [`ingest`] of the listings under `paths` with the catalogue at `catalogue_path`.
 pub async fn ingest_paths(
     db: &DatabaseConnection,
     catalogue_path: &Path,
@@ -60,11 +96,14 @@ pub async fn ingest_paths(
     options: LoadOptions,
     progress: &impl Progress,
 ) -> Result<LoadReport, IngestError> {
-    let catalogue = catalogue::Catalogue::load(catalogue_path)?;
-    let tagger = tag::Tagger::new(&catalogue)?;
-    let listings = prepare::find_listings(paths)?;
-    let input = prepare::scan(&listings, &catalogue, &tagger)?;
-    load::load(db, &catalogue, &input, options, progress).await
+    ingest(
+        db,
+        Some(catalogue_path),
+        Listings::Paths(paths),
+        options,
+        progress,
+    )
+    .await
 }
 
 impl From<sea_orm::DbErr> for IngestError {

@@ -23,17 +23,19 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
-    /// Listing files, or folders whose *.txt files are listings.
-    #[arg(default_value = ingest::DEFAULT_LISTINGS)]
+    /// Listing files, or folders whose *.txt files are listings, relative to the working
+    /// directory. None: the 40 seed releases built into the binary (the repository's `seeds/`).
     paths: Vec<PathBuf>,
 
-    /// Database to load (postgres://… or sqlite://…). Defaults to the embedded SQLite file.
+    /// Database to load (postgres://… or sqlite://…). Defaults to the embedded SQLite file,
+    /// `archive.sqlite` in the working directory.
     #[arg(long, env = "DATABASE_URL", default_value = database::DEFAULT_DATABASE_URL)]
     database_url: String,
 
-    /// Catalogue of offices and programmes used for tagging.
-    #[arg(long, env = "CATALOGUE", default_value = ingest::DEFAULT_CATALOGUE)]
-    catalogue: PathBuf,
+    /// Catalogue of offices and programmes used for tagging, relative to the working directory.
+    /// Default: the catalogue built into the binary (the repository's `seeds/catalogue.toml`).
+    #[arg(long, env = "CATALOGUE")]
+    catalogue: Option<PathBuf>,
 
     /// Apply pending database migrations before loading.
     #[arg(long, env = "MIGRATE")]
@@ -116,13 +118,26 @@ fn describe(error: &anyhow::Error) -> String {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let catalogue = Catalogue::load(&cli.catalogue)?;
+    let catalogue = ingest::load_catalogue(cli.catalogue.as_deref())?;
     let tagger = Tagger::new(&catalogue)?;
-    let listings = prepare::find_listings(&cli.paths)?;
-    let input = prepare::scan(&listings, &catalogue, &tagger)?;
+    if cli.paths.is_empty() {
+        let input = ingest::seeds::listings(&catalogue, &tagger)?;
+        execute(&cli, &catalogue, &input).await
+    } else {
+        let listings = prepare::find_listings(&cli.paths)?;
+        let input = prepare::scan(&listings, &catalogue, &tagger)?;
+        execute(&cli, &catalogue, &input).await
+    }
+}
 
+/// Prints (`--dry-run`) or loads `input`.
+async fn execute(
+    cli: &Cli,
+    catalogue: &Catalogue,
+    input: &impl ReleaseSource,
+) -> anyhow::Result<()> {
     if cli.dry_run {
-        return print_releases(&input);
+        return print_releases(input);
     }
 
     let db = database::connect(&cli.database_url)
@@ -162,7 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         ProgressBar::hidden()
     };
     let options = LoadOptions { prune: cli.prune };
-    let report = ingest::load::load(&db, &catalogue, &input, options, &progress).await?;
+    let report = ingest::load::load(&db, catalogue, input, options, &progress).await?;
     println!("{report}");
     Ok(())
 }

@@ -180,6 +180,46 @@ pub fn prepare(
     })
 }
 
+/// Parses and tags listings held in memory, `(file name, bytes)`, as [`prepare`] does files:
+/// each release once, in input order, with the tags of its later listings merged in.
+pub fn prepare_in_memory(
+    listings: &[(&str, &[u8])],
+    catalogue: &Catalogue,
+    tagger: &Tagger,
+) -> Result<PreparedInput, IngestError> {
+    let mut input = PreparedInput::default();
+    let mut position: HashMap<Uuid, usize> = HashMap::new();
+    for &(name, bytes) in listings {
+        let path = Path::new(name);
+        input.files.push(ListingFile {
+            path: name.to_owned(),
+            sha256: format!("{:x}", Sha256::digest(bytes)),
+        });
+        let publisher = catalogue.publisher_of(path);
+        for release in parse_listing(path, bytes)? {
+            let id = model::release_id(release.published_on, &release.title);
+            let tags = tagger.tag_release(&release.title, release.summary.as_deref(), publisher);
+            match position.entry(id) {
+                Entry::Occupied(at) => {
+                    if let Some(first) = input.releases.get_mut(*at.get()) {
+                        merge_tags(&mut first.tags, tags);
+                    }
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(input.releases.len());
+                    input.releases.push(PreparedRelease {
+                        id,
+                        release,
+                        tags,
+                        source_file: name.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(input)
+}
+
 impl ReleaseSource for ScannedInput<'_> {
     fn files(&self) -> &[ListingFile] {
         &self.files

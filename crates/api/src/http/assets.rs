@@ -113,6 +113,8 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         explorer("dom.js", JAVASCRIPT, embed!("explorer/dom.js")),
         explorer("state.js", JAVASCRIPT, embed!("explorer/state.js")),
         explorer("style.css", CSS, embed!("explorer/style.css")),
+        explorer("pages.css", CSS, embed!("explorer/pages.css")),
+        explorer("page.js", JAVASCRIPT, embed!("explorer/page.js")),
         explorer("favicon.svg", SVG, embed!("explorer/favicon.svg")),
         playground(
             "playground.js",
@@ -193,12 +195,7 @@ pub fn asset(path: &str) -> Option<&'static Asset> {
 
 async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let Some(asset) = asset(uri.path()) else {
-        return (
-            StatusCode::NOT_FOUND,
-            [(header::CONTENT_TYPE, TEXT)],
-            "no such file",
-        )
-            .into_response();
+        return crate::http::pages::not_found_response(&uri);
     };
     let etag = HeaderValue::from_str(&asset.etag).unwrap_or(HeaderValue::from_static("\"\""));
     let common = [

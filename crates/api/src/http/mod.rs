@@ -6,6 +6,7 @@ pub mod assets;
 pub mod document;
 pub mod entity_tag;
 pub mod graphql_http;
+pub mod pages;
 pub mod public_url;
 pub mod request_log;
 pub mod response_cache;

@@ -31,11 +31,13 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(crate::http::assets::router())
         .merge(crate::http::syndication::router())
+        .merge(crate::http::pages::router())
         .route(GRAPHQL_PATH, get(graphql_get).post(graphql_post))
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(METRICS_PATH, get(serve_metrics))
+        .fallback(crate::http::pages::not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -12,8 +12,10 @@ use crate::ops::telemetry::LogFormat;
 
 /// Serve the ILO China and Mongolia press-release archive over GraphQL.
 ///
-/// Without a database URL the embedded archive is used: a SQLite file in the working
-/// directory, migrated and loaded with the seed listings on every start.
+/// Without a database URL the embedded archive is used: `archive.sqlite` in the working
+/// directory, migrated and loaded on every start with the 40 seed releases built into the
+/// binary, so it runs from any directory. Paths given to `--ingest` and `--catalogue` are
+/// relative to the working directory.
 #[derive(Debug, Parser)]
 #[command(name = "api", version)]
 pub struct Cli {
@@ -58,7 +60,8 @@ pub struct Config {
     pub migrate: bool,
 
     /// Load listings from PATH (a file, or a folder of *.txt listings) before serving; may be
-    /// repeated (comma-separated in the variable). The embedded archive always loads the seeds.
+    /// repeated (comma-separated in the variable). Without it, the embedded archive loads the
+    /// seed listings built into the binary.
     #[arg(long, env = "INGEST_PATHS", value_name = "PATH", value_delimiter = ',')]
     pub ingest: Vec<PathBuf>,
 
@@ -100,9 +103,10 @@ pub struct Config {
     #[command(flatten)]
     pub connection_limits: ConnectionLimits,
 
-    /// Catalogue of offices and programmes used to tag ingested listings.
-    #[arg(long, env = "CATALOGUE", default_value = ingest::DEFAULT_CATALOGUE)]
-    pub catalogue: PathBuf,
+    /// Catalogue of offices and programmes used to tag ingested listings. Default: the
+    /// catalogue built into the binary (the repository's `seeds/catalogue.toml`).
+    #[arg(long, env = "CATALOGUE")]
+    pub catalogue: Option<PathBuf>,
 }
 
 /// What to do before serving, once defaults are applied.
@@ -110,7 +114,16 @@ pub struct Config {
 pub struct StartupPlan {
     pub database_url: String,
     pub migrate: bool,
-    pub ingest: Vec<PathBuf>,
+    pub ingest: IngestPlan,
+}
+
+/// What is loaded before serving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestPlan {
+    Nothing,
+    /// The seed listings built into the binary.
+    Seeds,
+    Paths(Vec<PathBuf>),
 }
 
 impl Config {
@@ -134,15 +147,19 @@ impl Config {
             Some(url) => StartupPlan {
                 database_url: url.clone(),
                 migrate: self.migrate,
-                ingest: self.ingest.clone(),
+                ingest: if self.ingest.is_empty() {
+                    IngestPlan::Nothing
+                } else {
+                    IngestPlan::Paths(self.ingest.clone())
+                },
             },
             None => StartupPlan {
                 database_url: database::DEFAULT_DATABASE_URL.to_owned(),
                 migrate: true,
                 ingest: if self.ingest.is_empty() {
-                    vec![PathBuf::from(ingest::DEFAULT_LISTINGS)]
+                    IngestPlan::Seeds
                 } else {
-                    self.ingest.clone()
+                    IngestPlan::Paths(self.ingest.clone())
                 },
             },
         }
@@ -164,7 +181,7 @@ mod tests {
         let plan = cli.config.startup_plan();
         assert_eq!(plan.database_url, database::DEFAULT_DATABASE_URL);
         assert!(plan.migrate);
-        assert_eq!(plan.ingest, vec![PathBuf::from("seeds")]);
+        assert_eq!(plan.ingest, IngestPlan::Seeds);
     }
 
     #[test]
@@ -172,7 +189,7 @@ mod tests {
         let cli = parse(&["api", "--database-url", "postgres://db/archive"]);
         let plan = cli.config.startup_plan();
         assert!(!plan.migrate);
-        assert!(plan.ingest.is_empty());
+        assert_eq!(plan.ingest, IngestPlan::Nothing);
 
         let cli = parse(&[
             "api",
@@ -186,7 +203,10 @@ mod tests {
         ]);
         let plan = cli.config.startup_plan();
         assert!(plan.migrate);
-        assert_eq!(plan.ingest, vec![PathBuf::from("new.txt")]);
+        assert_eq!(
+            plan.ingest,
+            IngestPlan::Paths(vec![PathBuf::from("new.txt")])
+        );
         assert_eq!(cli.config.bind.port(), 9000);
     }
 

@@ -54,6 +54,9 @@ impl Extension for GuardedRequest {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
         for error in &mut response.errors {
+            if let Some(message) = without_parse_wrapper(&error.message) {
+                error.message = message;
+            }
             // Apollo's persisted-query links retry with the full query on exactly this code.
             let code = if error.message == "PersistedQueryNotFound" {
                 ErrorCode::PersistedQueryNotFound
@@ -233,6 +236,22 @@ fn aliases_in(selection_set: &SelectionSet) -> usize {
         .sum()
 }
 
+/// A scalar's own message without what async-graphql wraps around it:
+/// `Failed to parse "Date": "2021-02-30" is not a date: … (occurred while parsing
+/// "ReleaseFilter")` becomes `"2021-02-30" is not a date: …`. The error's `locations` and
+/// `path` already say where the value is; the wrapper only names types a user never wrote.
+fn without_parse_wrapper(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("Failed to parse \"")?;
+    let (_type_name, mut inner) = rest.split_once("\": ")?;
+    while let Some(stripped) = inner.strip_suffix("\")") {
+        match stripped.rfind(" (occurred while parsing \"") {
+            Some(at) => inner = &stripped[..at],
+            None => break,
+        }
+    }
+    Some(inner.to_owned())
+}
+
 fn coded(message: String, code: ErrorCode) -> ServerError {
     with_code(ServerError::new(message, None), code)
 }
@@ -250,7 +269,23 @@ fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
 mod tests {
     use async_graphql::parser::parse_query;
 
-    use super::count_aliases;
+    use super::{count_aliases, without_parse_wrapper};
+
+    #[test]
+    fn scalar_messages_lose_the_parse_wrapper() {
+        assert_eq!(
+            without_parse_wrapper(
+                "Failed to parse \"Date\": \"2021-02-30\" is not a date: February 2021 has 28 days (occurred while parsing \"ReleaseFilter\")"
+            )
+            .as_deref(),
+            Some("\"2021-02-30\" is not a date: February 2021 has 28 days")
+        );
+        assert_eq!(
+            without_parse_wrapper("Failed to parse \"Int\": Only integers from -2147483648 to 2147483647 are accepted.").as_deref(),
+            Some("Only integers from -2147483648 to 2147483647 are accepted.")
+        );
+        assert_eq!(without_parse_wrapper("unknown programme"), None);
+    }
 
     #[test]
     fn aliases_are_counted_in_operations_fragments_and_nested_fields() {

@@ -23,10 +23,12 @@ pub enum QueryError {
         parameter: &'static str,
         times: usize,
     },
-    #[error("`{parameter}`: \"{value}\" is not a date: write it as YYYY-MM-DD, e.g. 2021-06-24")]
+    #[error("`{parameter}`: \"{value}\" is not a date: {why}")]
     NotADate {
         parameter: &'static str,
         value: String,
+        /// What is wrong with it, in the words of the `Date` scalar's errors.
+        why: String,
     },
     #[error(
         "`from` ({from}) is after `to` ({to}): swap them, or leave one out for an open-ended range"
@@ -114,9 +116,10 @@ impl Parameters {
     pub fn date(&self, name: &'static str) -> Result<Option<NaiveDate>, QueryError> {
         self.one(name)?
             .map(|value| {
-                parse_iso_date(&value).ok_or(QueryError::NotADate {
+                parse_iso_date(&value).map_err(|why| QueryError::NotADate {
                     parameter: name,
                     value,
+                    why,
                 })
             })
             .transpose()

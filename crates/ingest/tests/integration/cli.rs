@@ -174,3 +174,30 @@ fn missing_path_and_unreachable_database_are_clear_errors() {
         "credentials stay out of errors: {message}"
     );
 }
+
+/// Started anywhere, `ingest` without paths reads the seeds built into it, exactly as the
+/// repository's `seeds/` folder reads.
+#[test]
+fn the_built_in_seeds_are_the_repositorys_from_any_directory() {
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    let built_in = std::process::Command::new(env!("CARGO_BIN_EXE_ingest"))
+        .arg("--dry-run")
+        .current_dir(elsewhere.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("CATALOGUE")
+        .output()
+        .expect("ingest runs");
+    assert!(built_in.status.success(), "{}", stderr(&built_in));
+    let from_files = ingest(&["--dry-run", "seeds", "--catalogue", "seeds/catalogue.toml"]);
+    assert!(from_files.status.success(), "{}", stderr(&from_files));
+    assert_eq!(stdout(&built_in).lines().count(), 40);
+    assert_eq!(
+        stdout(&built_in),
+        stdout(&from_files),
+        "the built-in seeds differ from seeds/"
+    );
+    assert!(
+        std::fs::read_dir(elsewhere.path()).map_or(0, Iterator::count) == 0,
+        "a dry run wrote into the working directory"
+    );
+}
