@@ -137,7 +137,7 @@ fn links(state: &AppState, headers: &HeaderMap) -> Links {
     Links::new(base_url(state.public_url.as_deref(), headers))
 }
 
-/// Serves what `make` produces, or the failure's plain-text answer.
+/// The document made, or the failure's plain-text answer.
 fn serve(made: Result<Document, Failure>, headers: &HeaderMap) -> Response {
     match made {
         Ok(document) => document.respond(headers),

@@ -130,7 +130,7 @@ impl Feed {
     }
 
     fn description(&self) -> String {
-        format!("The {FEED_ENTRIES} newest press releases of the archive that match, newest first.")
+        format!("The newest press releases of the archive (at most {FEED_ENTRIES}), newest first.")
     }
 
     fn categories(&self, entry: &Listed) -> Vec<Category> {
