@@ -58,7 +58,8 @@ measure() {
         "$(curl -sf -o /dev/null -w '%{size_download}' "$target")" "$sizes" "$urls"
 }
 
-echo "sitemap of $releases releases: $count pages of releases; $runs runs each after a warm-up"
+echo "sitemap of $releases releases: $count pages of releases; $runs runs each after a warm-up;" \
+    "load average $(cut -d ' ' -f 1-3 /proc/loadavg) on $(nproc) cores"
 echo
 echo "| document | median s | min s | max s | bytes | gzip bytes | URLs |"
 echo "|---|---|---|---|---|---|---|"
@@ -67,4 +68,5 @@ measure "first page" "$first"
 measure "middle page ($((count / 2 + 1)) of $count)" "$middle"
 measure "last page" "$last"
 echo
+echo "load average after: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "api resident memory: $((idle / 1024)) MiB idle, $(( $(rss_kib VmRSS) / 1024 )) MiB after the runs, $(( $(rss_kib VmHWM) / 1024 )) MiB peak"
