@@ -58,25 +58,46 @@ async fn fetch(app: &TestApp, path: &str, accept: &str) -> Fetched {
     }
 }
 
-/// The values of `attribute` on every `<tag …>` of `html` (quoted with `"` or `'`).
-fn attribute_values(html: &str, tag: &str, attribute: &str) -> Vec<String> {
+/// The opening `<tag …>` of every such element of `html`, without its `<tag` and `>`.
+fn elements<'a>(html: &'a str, tag: &str) -> Vec<&'a str> {
     let opening = format!("<{tag}");
-    let mut values = Vec::new();
+    let mut found = Vec::new();
     for (start, _) in html.match_indices(&opening) {
         let rest = &html[start + opening.len()..];
         if !rest.starts_with(|c: char| c.is_whitespace() || c == '>') {
             continue; // e.g. `<linkage`, not `<link`
         }
-        let element = &rest[..rest.find('>').unwrap_or(rest.len())];
-        for quote in ['"', '\''] {
-            let needle = format!(" {attribute}={quote}");
-            if let Some(at) = element.find(&needle) {
-                let value = &element[at + needle.len()..];
-                values.push(value[..value.find(quote).unwrap_or(value.len())].to_owned());
-            }
-        }
+        found.push(&rest[..rest.find('>').unwrap_or(rest.len())]);
     }
-    values
+    found
+}
+
+/// The value of `attribute` in an element from [`elements`] (quoted with `"` or `'`).
+fn attribute(element: &str, attribute: &str) -> Option<String> {
+    ['"', '\''].into_iter().find_map(|quote| {
+        let needle = format!(" {attribute}={quote}");
+        let at = element.find(&needle)?;
+        let value = &element[at + needle.len()..];
+        Some(value[..value.find(quote).unwrap_or(value.len())].to_owned())
+    })
+}
+
+/// The values of `attribute` on every `<tag …>` of `html`.
+fn attribute_values(html: &str, tag: &str, attribute_name: &str) -> Vec<String> {
+    elements(html, tag)
+        .into_iter()
+        .filter_map(|element| attribute(element, attribute_name))
+        .collect()
+}
+
+/// What the `<link>`s of `html` make a browser fetch as it loads the page: not the
+/// `rel="alternate"` ones (feeds, fetched only by readers who follow them).
+fn loaded_links(html: &str) -> Vec<String> {
+    elements(html, "link")
+        .into_iter()
+        .filter(|element| attribute(element, "rel").as_deref() != Some("alternate"))
+        .filter_map(|element| attribute(element, "href"))
+        .collect()
 }
 
 /// The specifiers of a module's static imports: `import … from '…'` and `import '…'`, also
@@ -146,11 +167,7 @@ fn expected_content_type(path: &str) -> &'static str {
 /// Panics on a reference to another origin, a missing file or a wrong type.
 async fn follow_references(app: &TestApp, page_path: &str, page: &str) -> BTreeSet<String> {
     let mut queue: VecDeque<(String, String)> = VecDeque::new();
-    let references = [
-        attribute_values(page, "script", "src"),
-        attribute_values(page, "link", "href"),
-    ]
-    .concat();
+    let references = [attribute_values(page, "script", "src"), loaded_links(page)].concat();
     for reference in references {
         queue.push_back((page_path.to_owned(), reference));
     }
@@ -210,6 +227,11 @@ async fn the_explorer_is_on_the_home_page_with_every_file_it_loads() {
         r#"<label for="office">"#,
         r#"<label for="from">"#,
         r#"<label for="to">"#,
+        r#"<label for="year">"#,
+        r#"<label for="month">"#,
+        // The first stop of the Tab key, and the feed of what the list shows.
+        r##"<a class="skip" href="#results-heading">"##,
+        r#"rel="alternate" type="application/atom+xml""#,
         r#"id="chart""#,
         r#"id="release-list""#,
         r#"href="/graphql""#,
@@ -264,6 +286,25 @@ async fn the_explorer_s_files_are_revalidated_cheaply() {
     assert_eq!(missing.status, 404);
 }
 
+/// `page.js` is loaded by the server's release pages, not by the explorer's: it is checked on
+/// its own.
+#[tokio::test]
+async fn the_release_pages_script_is_served() {
+    let (app, _database) = app().await;
+    let script = fetch(&app, "/explorer/page.js", "*/*").await;
+    assert_eq!(script.status, 200, "GET /explorer/page.js");
+    assert!(
+        script.content_type.starts_with("text/javascript"),
+        "{:?}",
+        script.content_type
+    );
+    assert_eq!(script.cache_control, "no-cache");
+    assert!(
+        import_specifiers(&script.body).is_empty(),
+        "page.js stands alone: a release page loads nothing else of the explorer"
+    );
+}
+
 #[tokio::test]
 async fn the_playground_loads_nothing_from_other_origins() {
     let (app, _database) = app().await;
@@ -286,6 +327,10 @@ async fn the_playground_loads_nothing_from_other_origins() {
     assert!(
         !page.body.contains("unpkg.com"),
         "the playground still uses a CDN"
+    );
+    assert!(
+        page.body.contains(r#"<a href="/">"#),
+        "the playground does not lead back to the explorer"
     );
 
     let loaded = follow_references(&app, "/graphql", &page.body).await;

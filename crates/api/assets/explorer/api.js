@@ -5,8 +5,22 @@
 
 const ENDPOINT = '/graphql';
 
-/** A request the API refused or could not answer; `message` is fit to show the user. */
-export class ApiError extends Error {}
+/**
+ * A request the API refused or could not answer. `message` is for developers (the API's own
+ * words); the page explains `kind` in its own words instead.
+ *   kind: 'offline' (no answer), 'input' (BAD_USER_INPUT), 'busy' (TIMEOUT or
+ *   SERVICE_UNAVAILABLE), 'refused' (any other error).
+ */
+export class ApiError extends Error {
+  constructor(message, { kind, code = null, status = null }) {
+    super(message);
+    this.kind = kind;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const KINDS = { BAD_USER_INPUT: 'input', TIMEOUT: 'busy', SERVICE_UNAVAILABLE: 'busy' };
 
 /** `data` of `query` run with `variables`; throws ApiError on any GraphQL or HTTP error. */
 export async function graphql(query, variables = {}) {
@@ -20,28 +34,38 @@ export async function graphql(query, variables = {}) {
       },
       body: JSON.stringify({ query, variables }),
     });
-  } catch {
-    throw new ApiError('The server cannot be reached. Check the connection and try again.');
+  } catch (error) {
+    throw new ApiError(error.message, { kind: 'offline' });
   }
+  const status = response.status;
   let body;
   try {
     body = await response.json();
   } catch {
-    throw new ApiError(`The server answered ${response.status} ${response.statusText} without a GraphQL response.`);
+    const kind = status === 502 || status === 503 || status === 504 ? 'busy' : 'refused';
+    throw new ApiError(`${status} ${response.statusText} without a GraphQL response`, { kind, status });
   }
   if (body.errors?.length) {
-    throw new ApiError(body.errors.map((error) => error.message).join('\n'));
+    const code = body.errors[0].extensions?.code ?? null;
+    throw new ApiError(body.errors.map((error) => error.message).join('\n'),
+      { kind: KINDS[code] ?? 'refused', code, status });
   }
   if (!response.ok || !body.data) {
-    throw new ApiError(`The server answered ${response.status} ${response.statusText}.`);
+    throw new ApiError(`${status} ${response.statusText}`, { kind: status >= 500 ? 'busy' : 'refused', status });
   }
   return body.data;
 }
 
-/** The programmes and offices the filters offer. */
+/**
+ * What the filters offer: the programmes and offices, the years, and the archive's first and
+ * last days (two one-row pages), which bound the date fields.
+ */
 export const CATALOGUE = `query Catalogue {
-  programmes { slug name acronym }
+  programmes { slug name acronym description }
   offices { slug name }
+  archive: releaseFacets { years { year count } }
+  oldest: releases(first: 1, orderBy: OLDEST_FIRST) { nodes { publishedOn } }
+  newest: releases(first: 1, orderBy: NEWEST_FIRST) { nodes { publishedOn } }
 }`;
 
 /**
@@ -63,6 +87,7 @@ export function countsQuery(withFacets, seriesCount) {
     parameters.push('$filter: ReleaseFilter');
     fields.push(`facets: releaseFacets(filter: $filter) {
     total
+    years { year count }
     months { year month count }
     programmes { programme { slug } count }
     offices { office { slug } count }
@@ -88,15 +113,5 @@ export const RELEASES = `query Releases(
       highlight @include(if: $searching)
       programmes { slug name acronym }
     }
-  }
-}`;
-
-/** One release's page. */
-export const RELEASE = `query Release($slug: String!) {
-  release(slug: $slug) {
-    id slug title publishedOn summary imageCredit
-    programmes { slug name acronym }
-    offices { slug name city }
-    related(first: 5) { slug title publishedOn }
   }
 }`;

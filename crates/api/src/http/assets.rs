@@ -249,7 +249,11 @@ pub fn playground_page(endpoint: &str, default_query: &str) -> String {
   <link rel="stylesheet" href="{PLAYGROUND_PREFIX}playground.css">
 </head>
 <body>
-  <div id="graphiql">Loading the GraphiQL playground…</div>
+  <header class="playground-bar">
+    <h1>GraphQL playground</h1>
+    <nav aria-label="Site"><a href="/">← Back to the releases explorer</a></nav>
+  </header>
+  <main id="graphiql">Loading the GraphiQL playground…</main>
   <noscript>The playground needs JavaScript. Without it, query the API with
     <code>curl</code>; the schema is at <a href="/schema.graphql">/schema.graphql</a>.</noscript>
   <script id="playground-config" type="application/json">{config}</script>
