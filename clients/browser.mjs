@@ -304,6 +304,15 @@ async function checkFeed(page, params, what) {
   check(head[0].title.length > 0, `${what}: the feed has no title`);
   check(visible.href === head[0].href && visible.text.startsWith('Feed') && visible.shown,
     `${what}: the visible feed link ${JSON.stringify(visible)} differs from the head's ${head[0].href}`);
+  // The feed a reader would subscribe to answers, with the releases the page lists first.
+  const response = await fetch(feed);
+  const atom = await response.text();
+  check(response.ok && (response.headers.get('content-type') ?? '').startsWith('application/atom+xml'),
+    `${what}: ${feed} answers ${response.status} ${response.headers.get('content-type')}`);
+  const firstSlug = await page.$eval('#release-list > li', (li) => li.dataset.slug).catch(() => null);
+  if (firstSlug) {
+    check(atom.includes(`/releases/${encodeURIComponent(firstSlug)}"`), `${what}: the feed lacks the first release the page shows (${firstSlug})`);
+  }
 }
 
 /** Runs `action` while the server is unreachable (or answers `fulfil`), as a reader meets it. */

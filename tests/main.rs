@@ -27,4 +27,5 @@ mod observability;
 mod pages;
 mod related;
 mod search;
+mod syndication;
 mod test_support;

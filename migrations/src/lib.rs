@@ -8,6 +8,7 @@ mod m20261124_000001_release_search;
 mod m20261124_000002_release_counts;
 mod m20261125_000001_read_only_role;
 mod m20261202_000001_archive_changed_notify;
+mod m20261207_000001_release_stored_order;
 mod m20261207_000002_release_change;
 
 pub use m20261202_000001_archive_changed_notify::CHANNEL as ARCHIVE_CHANGED_CHANNEL;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_release_counts::Migration),
             Box::new(m20261125_000001_read_only_role::Migration),
             Box::new(m20261202_000001_archive_changed_notify::Migration),
+            Box::new(m20261207_000001_release_stored_order::Migration),
             Box::new(m20261207_000002_release_change::Migration),
         ]
     }

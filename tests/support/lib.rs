@@ -33,6 +33,7 @@ pub mod cluster;
 pub mod expected;
 pub mod json;
 pub mod prerequisites;
+pub mod python;
 
 pub use expected::{ExpectedRelease, expected_releases, newest_first};
 pub use prerequisites::{DEFAULT_POSTGRES_URL, test_database_url};

@@ -1,5 +1,6 @@
 //! The HTTP edge: the routes and their layers, GraphQL over HTTP, the response cache, the
-//! explorer's and playground's static files, and one log line per request.
+//! explorer's and playground's static files, the feeds, the sitemap and `robots.txt`
+//! (`syndication`), and one log line per request.
 
 pub mod assets;
 pub mod document;
@@ -14,3 +15,4 @@ pub mod response_cache;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod syndication;

@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.cors_origins);
     let app = Router::new()
         .merge(crate::http::assets::router())
+        .merge(crate::http::syndication::router())
         .merge(crate::http::pages::router())
         .route(
             GRAPHQL_PATH,

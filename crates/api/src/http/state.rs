@@ -17,6 +17,7 @@ use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::limits::{Limits, SubscriptionLimits};
 use crate::ops::metrics::Metrics;
 use crate::schema::{ArchiveSchema, build_schema};
+use crate::site::sitemap::Sitemap;
 use crate::store::Store;
 
 /// Shared by all handlers; cloning is cheap (every part is reference-counted).
@@ -44,6 +45,8 @@ pub struct AppState {
     pub subscription_connections: Arc<Semaphore>,
     /// Set when the server stops: WebSocket and SSE connections end.
     pub stopping: Arc<watch::Sender<bool>>,
+    /// How many releases each page of the sitemap lists.
+    pub sitemap: Sitemap,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             )),
             subscription_limits: Arc::new(subscription_limits),
             stopping: Arc::new(watch::channel(false).0),
+            sitemap: Sitemap::default(),
         }
     }
 
@@ -144,6 +148,15 @@ impl AppState {
             }
         };
         Ok(self)
+    }
+}
+
+impl AppState {
+    /// Sitemap pages of `size` releases instead of the protocol's 50,000 (clamped to 1..=50,000):
+    /// for tests, to have several pages on a small archive.
+    pub fn with_sitemap_page_size(mut self, size: u64) -> AppState {
+        self.sitemap = Sitemap::with_page_size(size);
+        self
     }
 }
 

@@ -12,6 +12,7 @@
 //! - `facets`: releases counted per day and per tag, from the count tables when they are exact;
 //! - `related`: the candidates and scores of `Release.related`;
 //! - `search`: the search language, parsed once per request;
+//! - `sitemap`: releases in the order they were stored, in pages named by their first release;
 //! - `changes`: the change log that live subscriptions follow and replay.
 
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
@@ -25,6 +26,7 @@ pub mod page;
 pub mod related;
 pub mod releases;
 pub mod search;
+pub mod sitemap;
 pub mod tag_table;
 pub mod tags;
 
