@@ -102,6 +102,8 @@ pub struct ReleaseEvent {
     search: Option<Arc<SearchQuery>>,
 }
 
+/// A change to one release, in the order the archive committed it: what happened, where it
+/// stands in the stream (`cursor`), and the release as it is after the change.
 #[Object]
 impl ReleaseEvent {
     /// What happened.
