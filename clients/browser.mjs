@@ -1,12 +1,17 @@
 // The explorer and the playground in a real headless browser (Chromium, through playwright-core).
 //
-//   node clients/browser.mjs <base_url> <artifacts_dir>
+//   node clients/browser.mjs <base_url> <artifacts_dir> [--ingest]
 //
 // Drives the explorer on <base_url>/ as a reader would, in a desktop window and a phone-sized
 // one, and checks what it shows against the API's own answers: the list and its pages, the
 // chart and its bars, the filters (programmes, office, year and month, dates, search), the
 // explanations of unusable addresses, the error and empty states, the feed links; then runs the
-// example query in the playground on /graphql. Every state visited is checked with axe-core
+// example query in the playground on /graphql; then the notice of new releases: its stream
+// resumed with `after` and a server without live updates (both answered by the script itself),
+// and, with --ingest, a release really published while the page is open. --ingest means that the
+// program running this script ingests on request: the script prints `STEP <name> [args]` and
+// reads one JSON line back (the `clients` test does this over a PostgreSQL archive whose server
+// follows its changes). Every state visited is checked with axe-core
 // (any violation fails) and saved as a screenshot into <artifacts_dir> (explorer.png and
 // explorer-phone.png are the pictures of the documentation). Fails if a page asks anything of
 // another origin, logs a console error, throws, or gets an HTTP error it was not made to get.
@@ -15,6 +20,7 @@
 
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const PROGRAMME = 'score';
@@ -24,11 +30,13 @@ const MIN_TARGET = 24;
 /** A search that no release matches (checked against the API). */
 const NO_MATCH = 'zyxwvutsrq';
 
-const [baseArg, artifactsDir] = process.argv.slice(2);
-if (!baseArg || !artifactsDir) {
-  console.error('usage: node clients/browser.mjs <base_url> <artifacts_dir>');
+const [baseArg, artifactsDir, ...options] = process.argv.slice(2);
+if (!baseArg || !artifactsDir || options.some((option) => option !== '--ingest')) {
+  console.error('usage: node clients/browser.mjs <base_url> <artifacts_dir> [--ingest]');
   process.exit(2);
 }
+/** Whether whoever runs this script ingests releases when asked (see `step`). */
+const INGEST = options.includes('--ingest');
 const base = new URL(baseArg);
 const origin = base.origin;
 const url = (pathAndHash) => new URL(pathAndHash, base).toString();
@@ -45,6 +53,24 @@ function report(problem) {
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/**
+ * Asks the program running this script (with --ingest) to do `name`: prints `STEP <name>
+ * [args]` and returns the JSON line it answers on stdin.
+ */
+async function step(name, ...args) {
+  const input = readline.createInterface({ input: process.stdin });
+  try {
+    console.log(['STEP', name, ...args].join(' '));
+    const { value, done } = await input[Symbol.asyncIterator]().next();
+    check(!done, `stdin closed before the answer to STEP ${name}`);
+    return JSON.parse(value);
+  } finally {
+    input.close();
+  }
 }
 
 function sameList(actual, wanted) {
@@ -810,6 +836,109 @@ async function playground(browser, expect) {
   await context.close();
 }
 
+/** Waits for the explorer's subscription to new releases (its POST with `Accept: text/event-stream`). */
+function newReleasesStream(page) {
+  return page.waitForResponse((response) => response.url() === url('/graphql')
+    && (response.request().postData() ?? '').includes('subscription NewReleases'));
+}
+
+/** An event stream as the server sends it: `next` events with `results`, then `complete`. */
+function eventStream(...results) {
+  return results.map((result) => `event: next\ndata: ${JSON.stringify(result)}\n\n`).join('')
+    + ': keep-alive\n\nevent: complete\ndata: \n\n';
+}
+
+/**
+ * Point 10, without the server: a stream that ends after an event is opened again with `after`
+ * set to that event's cursor, and a server without live updates (the SQLite archive answers
+ * SUBSCRIPTIONS_UNAVAILABLE) is not asked again, for any filter, with no console error. The
+ * streams are answered here, in the server's format.
+ */
+async function liveResumes(browser) {
+  const context = await isolatedContext(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await watchedPage(context, 'explorer with a stream that ends');
+  const asked = [];
+  const answers = [
+    eventStream({ data: { releaseEvents: { kind: 'PUBLISHED', cursor: 'cursor-of-the-first', releaseId: 'UmVsZWFzZTpmaXJzdA==' } } }),
+    eventStream({ data: null, errors: [{ message: 'live updates need the PostgreSQL archive', extensions: { code: 'SUBSCRIPTIONS_UNAVAILABLE' } }] }),
+  ];
+  await page.route('**/graphql', (route) => {
+    const body = route.request().postData() ?? '';
+    if (!body.includes('subscription NewReleases')) return route.fallback();
+    asked.push(JSON.parse(body).variables);
+    return route.fulfill({ status: 200, contentType: 'text/event-stream', body: answers[asked.length - 1] ?? answers[1] });
+  });
+  await openView(page, '#/');
+  await page.waitForSelector('#live-notice button');
+  check(await page.textContent('#live-notice') === '1 new release — show it', `after one event the notice says "${await page.textContent('#live-notice')}"`);
+  for (let waited = 0; asked.length < 2 && waited < 5_000; waited += 100) await sleep(100);
+  check(asked.length === 2, `the ended stream was opened again ${asked.length - 1} times in 5 s`);
+  check(asked[0].after === null && JSON.stringify(asked[0].filter) === '{}', `the first stream asks for ${JSON.stringify(asked[0])}`);
+  check(asked[1].after === 'cursor-of-the-first', `the stream is opened again with ${JSON.stringify(asked[1])}, not after the last event's cursor`);
+  // Refused: never asked again, not even for other filters; what was counted stays.
+  await sleep(2_500);
+  await whileListLoads(page, () => page.check(`#programme-${PROGRAMME}`));
+  await sleep(1_500);
+  check(asked.length === 2, `after SUBSCRIPTIONS_UNAVAILABLE the explorer subscribed ${asked.length - 2} more times`);
+  check(await page.textContent('#live-notice') === '', `with other filters and no live updates the notice says "${await page.textContent('#live-notice')}"`);
+  noProblems('the explorer failed with a stream that ends or is refused');
+  await context.close();
+}
+
+/**
+ * Point 10 with the server: releases published while the explorer shows the programme's list.
+ * The program running this script ingests one release of the programme and one of none, dated
+ * the day after the archive's newest: the notice counts the first only, takes no focus, and
+ * its button lists the new release first and goes away.
+ */
+async function liveNotice(browser) {
+  const context = await isolatedContext(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await watchedPage(context, 'explorer with new releases');
+  const streamed = newReleasesStream(page);
+  await openView(page, `#/?programmes=${PROGRAMME}`);
+  const stream = await streamed;
+  check((stream.headers()['content-type'] ?? '').startsWith('text/event-stream'), `the subscription is answered with ${stream.headers()['content-type']}`);
+  const { filter } = JSON.parse(stream.request().postData()).variables;
+  check(JSON.stringify(filter) === JSON.stringify({ programmes: [PROGRAMME] }), `the explorer subscribes with the filter ${JSON.stringify(filter)}`);
+  check(await page.textContent('#live-notice') === '', 'a notice of new releases before any was published');
+  const before = await countOf({ programmes: [PROGRAMME] });
+  const firstShown = (await shownReleases(page))[0];
+
+  const { releases } = await api('{ releases(first: 1) { nodes { publishedOn } } }');
+  const next = new Date(`${releases.nodes[0].publishedOn}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  // The reader is busy elsewhere on the page: the notice must leave the focus there.
+  await page.focus('#order');
+  await step('subscribed', 1);
+  const published = await step('ingest', next.toISOString().slice(0, 10));
+  const started = Date.now();
+  await page.waitForSelector('#live-notice button', { timeout: 5_000 })
+    .catch(() => { throw new Error(`no notice of the new release ${Date.now() - started} ms after its ingest`); });
+  // The release of no programme comes in the same commit: it must not be counted, now or later.
+  await sleep(1_500);
+  const notice = await page.textContent('#live-notice');
+  check(notice === '1 new release — show it', `after "${published.matching}" and "${published.unrelated}" were published the notice says "${notice}"`);
+  check(await page.getAttribute('#live-notice', 'role') === 'status', 'the notice is not a polite live region (role=status)');
+  const focus = await focused(page);
+  check(focus.id === 'order', `the notice took the focus to ${JSON.stringify(focus)}`);
+  check((await shownReleases(page))[0].id === firstShown.id, 'the list changed before the reader asked for the new release');
+  await visited(page, 'explorer-live-notice', { show: '#live-notice' });
+
+  await whileListLoads(page, () => page.click('#live-notice button'));
+  const shown = await shownReleases(page);
+  check(shown[0].title === published.matching, `"show it" lists ${JSON.stringify(shown[0])} first, not "${published.matching}"`);
+  check(!shown.some((release) => release.title === published.unrelated), `the programme's list shows "${published.unrelated}"`);
+  await checkTotal(page, before + 1, '"show it"');
+  check(await countOf({ programmes: [PROGRAMME] }) === before + 1, `the API does not count the new ${PROGRAMME} release`);
+  check(await page.textContent('#live-notice') === '', `after "show it" the notice says "${await page.textContent('#live-notice')}"`);
+  const after = await focused(page);
+  check(after.id === 'results-heading', `after "show it" the focus is on ${JSON.stringify(after)}, not the results' heading`);
+  await chartSettled(page);
+  await visited(page, 'explorer-live-notice-shown');
+  noProblems('the explorer failed to show new releases');
+  await context.close();
+}
+
 async function main() {
   await mkdir(artifactsDir, { recursive: true });
   const [programme, all, catalogue, ends] = await Promise.all([
@@ -833,12 +962,16 @@ async function main() {
     await phone(browser, expect);
     await serverPages(browser, expect);
     await playground(browser, expect);
+    await liveResumes(browser);
+    if (INGEST) await liveNotice(browser);
   } finally {
     await browser.close();
   }
   console.log(`browser: the explorer lists, pages and charts the ${all.totalCount} releases and the ${programme.totalCount} `
     + `${PROGRAMME} releases on a desktop and a phone, explains unusable addresses and errors, passes axe-core in every `
-    + `state; the release, programme and office pages read complete without JavaScript; the playground works; screenshots in ${artifactsDir}`);
+    + `state; the release, programme and office pages read complete without JavaScript; the playground works; the notice of `
+    + `new releases resumes its stream${INGEST ? ' and counts a release published while the page is open' : ' (run with --ingest to publish one)'}; `
+    + `screenshots in ${artifactsDir}`);
 }
 
 main().catch((error) => {

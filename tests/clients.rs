@@ -31,11 +31,6 @@ async fn seeded_server() -> (TestDatabase, TestApp) {
 
 /// Runs `node clients/<script> <args>` and returns what it printed, whatever its exit status.
 async fn run_client(script: &str, args: &[OsString]) -> Output {
-    run_client_with_env(script, args, &[]).await
-}
-
-/// [`run_client`] with these environment variables set for the script.
-async fn run_client_with_env(script: &str, args: &[OsString], env: &[(&str, &OsStr)]) -> Output {
     // The first client test installs the packages; the others wait for it.
     tokio::task::spawn_blocking(ensure_installed)
         .await
@@ -45,7 +40,6 @@ async fn run_client_with_env(script: &str, args: &[OsString], env: &[(&str, &OsS
     command
         .arg(dir.join(script))
         .args(args)
-        .envs(env.iter().copied())
         .current_dir(&dir)
         .stdin(Stdio::null())
         .kill_on_drop(true);
@@ -72,12 +66,7 @@ fn describe(script: &str, output: &Output) -> String {
 
 /// Runs a client script that must succeed; returns its stdout.
 async fn client_passes(script: &str, args: &[OsString]) -> String {
-    client_passes_with_env(script, args, &[]).await
-}
-
-/// [`client_passes`] with these environment variables set for the script.
-async fn client_passes_with_env(script: &str, args: &[OsString], env: &[(&str, &OsStr)]) -> String {
-    let output = run_client_with_env(script, args, env).await;
+    let output = run_client(script, args).await;
     assert!(output.status.success(), "{}", describe(script, &output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -259,16 +248,64 @@ async fn schema_diff_refuses_an_unannounced_breaking_change() {
 #[tokio::test]
 async fn browser_shows_the_explorer_and_the_playground() {
     let chromium = chromium();
-    let (_database, app) = seeded_server().await;
+    // A server that follows the archive's changes, for the notice of new releases.
+    let (_database, app, state) = live_server(SubscriptionLimits::default()).await;
     let artifacts = repo_root().join("target").join("client-artifacts");
     std::fs::create_dir_all(&artifacts)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", artifacts.display()));
-    client_passes_with_env(
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut script = DrivenScript::start(
         "browser.mjs",
-        &[arg(&app.base_url), arg(&artifacts)],
+        &[arg(&app.base_url), arg(&artifacts), arg("--ingest")],
         &[("CHROMIUM_PATH", chromium.as_os_str())],
     )
     .await;
+    while let Some((name, args)) = script.step().await {
+        let reply = match name.as_str() {
+            // The explorer's page is the only one open: once the server counts its
+            // subscription alone, a release ingested now reaches it.
+            "subscribed" => {
+                let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
+                until_subscriptions_are(&state, count).await;
+                serde_json::json!({})
+            }
+            // One release of the SCORE programme and one of none, published on `date`.
+            "ingest" => {
+                let date = args
+                    .first()
+                    .and_then(|date| chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+                    .unwrap_or_else(|| panic!("STEP ingest needs a date, not {args:?}"));
+                let day = date.format("%d %B %Y").to_string();
+                let matching = "SCORE trainers meet the factories of a new province".to_owned();
+                let unrelated = "A seminar on labour statistics for journalists".to_owned();
+                let listing = live_listing(
+                    dir.path(),
+                    "browser",
+                    &[
+                        (
+                            matching.clone(),
+                            day.as_str(),
+                            "Trainers of the SCORE programme visit factories.".to_owned(),
+                        ),
+                        (
+                            unrelated.clone(),
+                            day.as_str(),
+                            "Statisticians explain the figures.".to_owned(),
+                        ),
+                    ],
+                );
+                load_listings(&state.db, &[listing]).await;
+                serde_json::json!({ "matching": matching, "unrelated": unrelated })
+            }
+            other => panic!("unexpected step {other}"),
+        };
+        script.reply(reply).await;
+    }
+    let printed = script.passes().await;
+    assert!(
+        printed.contains("counts a release published while the page is open"),
+        "{printed}"
+    );
 }
 
 /// A PostgreSQL archive with the seeds, served by a server that follows its changes within
@@ -291,37 +328,58 @@ async fn live_server(limits: SubscriptionLimits) -> (TestDatabase, TestApp, AppS
     (database, app, state)
 }
 
-/// `node clients/live.mjs <base> <scenario>`, driven step by step: the script prints
-/// `STEP <name> [args]` and waits for one JSON line.
-struct LiveScript {
+/// `node clients/<script> <args>` driven step by step, while the test changes the archive: the
+/// script prints `STEP <name> [args]` and waits for one JSON line on its stdin.
+struct DrivenScript {
+    script: &'static str,
     child: tokio::process::Child,
     lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
     stdin: tokio::process::ChildStdin,
+    /// What the script wrote on stderr, read as it comes so that it never blocks on a full pipe.
+    stderr: tokio::task::JoinHandle<String>,
     printed: String,
 }
 
-impl LiveScript {
-    async fn start(app: &TestApp, scenario: &str) -> LiveScript {
+impl DrivenScript {
+    /// `node clients/live.mjs <base> <scenario>`.
+    async fn live(app: &TestApp, scenario: &str) -> DrivenScript {
+        DrivenScript::start("live.mjs", &[arg(&app.base_url), arg(scenario)], &[]).await
+    }
+
+    async fn start(
+        script: &'static str,
+        args: &[OsString],
+        env: &[(&str, &OsStr)],
+    ) -> DrivenScript {
         tokio::task::spawn_blocking(ensure_installed)
             .await
             .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
         let dir = clients_dir();
         let mut child = Command::new("node")
-            .arg(dir.join("live.mjs"))
-            .arg(&app.base_url)
-            .arg(scenario)
+            .arg(dir.join(script))
+            .args(args)
+            .envs(env.iter().copied())
             .current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("cannot run `node` (is Node.js 20 or newer installed?)");
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take().expect("piped stdin");
-        LiveScript {
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        let stderr = tokio::spawn(async move {
+            let mut text = String::new();
+            stderr_pipe.read_to_string(&mut text).await.ok();
+            text
+        });
+        DrivenScript {
+            script,
             child,
             lines: BufReader::new(stdout).lines(),
             stdin,
+            stderr,
             printed: String::new(),
         }
     }
@@ -332,9 +390,12 @@ impl LiveScript {
             let line = tokio::time::timeout(CLIENT_TIMEOUT, self.lines.next_line())
                 .await
                 .unwrap_or_else(|_| {
-                    panic!("live.mjs silent for {CLIENT_TIMEOUT:?}:\n{}", self.printed)
+                    panic!(
+                        "{} silent for {CLIENT_TIMEOUT:?}:\n{}",
+                        self.script, self.printed
+                    )
                 })
-                .expect("live.mjs's output can be read")?;
+                .expect("the script's output can be read")?;
             println!("{line}");
             self.printed.push_str(&line);
             self.printed.push('\n');
@@ -350,26 +411,49 @@ impl LiveScript {
         self.stdin
             .write_all(format!("{answer}\n").as_bytes())
             .await
-            .expect("live.mjs reads its answers");
+            .unwrap_or_else(|e| panic!("{} does not read its answers: {e}", self.script));
     }
 
     /// Waits for the script to exit; fails with what it printed unless it passed.
     async fn passes(mut self) -> String {
+        let script = self.script;
+        // What it prints after its last step (its verdict) is kept too.
+        while let Some(line) = tokio::time::timeout(CLIENT_TIMEOUT, self.lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("{script} does not end"))
+            .unwrap_or_else(|e| panic!("{script}'s output cannot be read: {e}"))
+        {
+            println!("{line}");
+            self.printed.push_str(&line);
+            self.printed.push('\n');
+        }
         let status = tokio::time::timeout(CLIENT_TIMEOUT, self.child.wait())
             .await
-            .expect("live.mjs ends")
-            .expect("live.mjs can be waited for");
-        let mut stderr = String::new();
-        if let Some(mut pipe) = self.child.stderr.take() {
-            pipe.read_to_string(&mut stderr).await.ok();
-        }
+            .unwrap_or_else(|_| panic!("{script} does not end"))
+            .unwrap_or_else(|e| panic!("{script} cannot be waited for: {e}"));
+        let stderr = self.stderr.await.unwrap_or_default();
         assert!(
             status.success(),
-            "live.mjs failed ({status}):\n{}{stderr}",
+            "{script} failed ({status}):\n{}{stderr}",
             self.printed
         );
         self.printed
     }
+}
+
+/// Waits until the server counts exactly `n` subscriptions following live changes (those of
+/// pages closed before have ended).
+async fn until_subscriptions_are(state: &AppState, n: usize) {
+    for _ in 0..400 {
+        if state.live.subscriptions() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the server counts {} subscriptions, not {n}, after 10 s",
+        state.live.subscriptions()
+    );
 }
 
 /// Waits until the server counts `n` subscriptions following live changes.
@@ -409,7 +493,7 @@ fn now_ms() -> u128 {
 async fn live_releases_reach_websocket_and_sse_clients_within_a_second_and_only_if_they_match() {
     let (_database, app, state) = live_server(SubscriptionLimits::default()).await;
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut script = LiveScript::start(&app, "deliver").await;
+    let mut script = DrivenScript::live(&app, "deliver").await;
     while let Some((name, args)) = script.step().await {
         assert_eq!(name, "subscribed", "unexpected step {name}");
         let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
@@ -451,7 +535,7 @@ async fn live_releases_reach_websocket_and_sse_clients_within_a_second_and_only_
 async fn live_clients_that_reconnect_with_after_miss_nothing_and_get_nothing_twice() {
     let (_database, app, state) = live_server(SubscriptionLimits::default()).await;
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut script = LiveScript::start(&app, "resume").await;
+    let mut script = DrivenScript::live(&app, "resume").await;
     while let Some((name, args)) = script.step().await {
         match name.as_str() {
             "subscribed" => {
@@ -492,7 +576,7 @@ async fn subscription_limits_refuse_with_their_documented_codes() {
         ..SubscriptionLimits::default()
     };
     let (_database, app, state) = live_server(limits).await;
-    let mut script = LiveScript::start(&app, "limits").await;
+    let mut script = DrivenScript::live(&app, "limits").await;
     while let Some((name, args)) = script.step().await {
         assert_eq!(name, "subscribed", "unexpected step {name}");
         let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
@@ -517,7 +601,7 @@ async fn a_slow_client_is_cut_off_and_the_others_get_everything() {
     };
     let (_database, app, state) = live_server(limits).await;
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let mut script = LiveScript::start(&app, "slow").await;
+    let mut script = DrivenScript::live(&app, "slow").await;
     // Large enough that the server's socket buffers fill long before the last commit.
     let padding =
         "Workers, employers and governments discussed the findings at length. ".repeat(40);

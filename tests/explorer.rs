@@ -245,6 +245,7 @@ async fn the_explorer_is_on_the_home_page_with_every_file_it_loads() {
         "/explorer/api.js",
         "/explorer/chart.js",
         "/explorer/dom.js",
+        "/explorer/live.js",
         "/explorer/state.js",
         "/explorer/style.css",
     ] {

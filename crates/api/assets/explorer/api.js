@@ -57,6 +57,83 @@ export async function graphql(query, variables = {}) {
 }
 
 /**
+ * Runs the subscription `query` with `variables` as Server-Sent Events (the graphql-sse
+ * protocol, distinct connections: a POST that accepts `text/event-stream`), calling
+ * `onResult` with each result (`{ data }` or `{ errors }`) as it comes. Resolves when the
+ * stream ends (its `complete` event, or the server closing it); rejects with ApiError when it
+ * cannot be opened or breaks (kind 'offline'), when the server refuses it before streaming
+ * (its status and code), or with whatever `onResult` throws; with the AbortError when
+ * `signal` ends it.
+ */
+export async function subscribe(query, variables, { signal, onResult }) {
+  let response;
+  try {
+    response = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query, variables }),
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new ApiError(error.message, { kind: 'offline' });
+  }
+  const status = response.status;
+  if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    // Refused before any event (503 TOO_MANY_CONNECTIONS), or not this API answering.
+    const body = await response.json().catch(() => null);
+    const code = body?.errors?.[0]?.extensions?.code ?? null;
+    throw new ApiError(`${status} ${response.statusText} instead of an event stream`,
+      { kind: KINDS[code] ?? (status >= 500 ? 'busy' : 'refused'), code, status });
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let line = '';
+  let event = { type: '', data: [] };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      // Lines end with CR LF, LF or CR; a CR at the end of a chunk waits for the next one.
+      line += value;
+      const held = line.endsWith('\r') ? '\r' : '';
+      const lines = (held ? line.slice(0, -1) : line).split(/\r\n|\r|\n/);
+      line = lines.pop() + held;
+      for (const text of lines) {
+        if (text === '') {
+          // A blank line dispatches the event; comment lines (`:`, the keep-alives) carry none.
+          if (event.type === 'complete') {
+            reader.cancel().catch(() => {});
+            return;
+          }
+          if (event.type === 'next' && event.data.length) onResult(JSON.parse(event.data.join('\n')));
+          event = { type: '', data: [] };
+        } else if (!text.startsWith(':')) {
+          const colon = text.indexOf(':');
+          const field = colon < 0 ? text : text.slice(0, colon);
+          const content = colon < 0 ? '' : text.slice(colon + 1).replace(/^ /, '');
+          if (field === 'event') event.type = content;
+          else if (field === 'data') event.data.push(content);
+        }
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // Whatever broke the stream (the network, an event that is no JSON, `onResult`) ends it.
+    reader.cancel().catch(() => {});
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(error.message, { kind: error instanceof SyntaxError ? 'refused' : 'offline' });
+  }
+}
+
+/**
+ * Releases published from now on (or after the event whose cursor is `$after`) that match
+ * `$filter`, one event each; their ids are those of `releases`' nodes.
+ */
+export const NEW_RELEASES = `subscription NewReleases($filter: ReleaseFilter, $after: String) {
+  releaseEvents(filter: $filter, kinds: [PUBLISHED], after: $after) { kind cursor releaseId }
+}`;
+
+/**
  * What the filters offer: the programmes and offices, the years, and the archive's first and
  * last days (two one-row pages), which bound the date fields.
  */

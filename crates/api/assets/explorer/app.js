@@ -1,13 +1,15 @@
 /**
  * The archive explorer: filters (search, programmes, office, year and month, dates), a timeline
  * of releases stacked by programme whose bars filter the list, and a page of releases, each
- * linking to its own page on the server (`/releases/<slug>`). Everything it shows comes from the
- * public GraphQL API; the URL fragment holds the whole state (see state.js).
+ * linking to its own page on the server (`/releases/<slug>`), with a notice of the releases
+ * published meanwhile that match the filters (live.js). Everything it shows comes from the public
+ * GraphQL API; the URL fragment holds the whole state (see state.js).
  */
 
 import { CATALOGUE, RELEASES, SERIES_PER_REQUEST, countsQuery, graphql } from './api.js';
 import { legend, monthIndex, timeline } from './chart.js';
 import { $, formatDate, h, replace } from './dom.js';
+import { followNewReleases } from './live.js';
 import {
   MONTHS, dateBounds, describeFilters, emptyList, feedUrl, firstPage, listHash, parseHash, releaseHref,
   reversedRange, sameList, toFilter,
@@ -51,6 +53,7 @@ const ui = {
   feedLink: $('#feed-link'),
   feedAlternate: $('#feed-alternate'),
   notices: $('#notices'),
+  liveNotice: $('#live-notice'),
   status: $('#status'),
   error: $('#error'),
   errorText: $('#error-text'),
@@ -80,6 +83,9 @@ let chartFocus = null;
 let retry = () => route();
 /** Each load bumps its counter; answers to an older request are dropped. */
 const latest = { list: 0, counts: 0 };
+/** The subscription to new releases matching the filters on screen, and those filters (JSON). */
+let live = null;
+let liveKey = null;
 
 ui.retry.addEventListener('click', () => retry());
 if (!redirectRelease()) start();
@@ -346,6 +352,7 @@ function showList(state) {
   const described = describeFilters(state, catalogue);
   document.title = described ? `${described} · ${TITLE}` : TITLE;
   const key = JSON.stringify(toFilter(state));
+  followLive(state, key);
   if (key !== countsKey) loadCounts(state, key);
   else chartFocus = null;
   // Another page of the same list: the reader moves on to its top, as on a new page.
@@ -420,6 +427,8 @@ function renderList(releases, state, searching) {
   replace(ui.pager,
     pageLink('← Previous page', pageInfo.hasPreviousPage && { before: pageInfo.startCursor, page: before }, 'prev'),
     pageLink('Next page →', pageInfo.hasNextPage && { after: pageInfo.endCursor, page: next }, 'next'));
+  // A new release the reader now sees is new no more.
+  live?.seen(nodes.map((release) => release.id));
 }
 
 /** "21–40 of 53 releases"; without the page's number, "20 of 53 releases". */
@@ -453,6 +462,45 @@ function showNotices() {
   replace(ui.notices, (range || notices.length > 0) && h('ul', {},
     range && h('li', {}, range),
     notices.map((text) => h('li', {}, text))));
+}
+
+// ------------------------------------------------------------------------ new releases ---
+
+/** Follows the releases published from now on that match the filters `key` (of `state`): a new filter starts over. */
+function followLive(state, key) {
+  if (key === liveKey) return;
+  live?.stop();
+  liveKey = key;
+  showNewCount(0);
+  live = followNewReleases(toFilter(state), showNewCount);
+}
+
+/**
+ * "2 new releases — show them" above the list, in a polite live region (#live-notice): added
+ * when the first comes, its words changed as more do (so a focused button keeps the focus),
+ * removed when none is left. Never takes the focus.
+ */
+function showNewCount(count) {
+  if (count === 0) {
+    replace(ui.liveNotice);
+    return;
+  }
+  const text = count === 1 ? '1 new release — show it' : `${count} new releases — show them`;
+  const button = ui.liveNotice.querySelector('button');
+  if (button) {
+    button.textContent = text;
+  } else {
+    replace(ui.liveNotice, h('p', {}, h('button', { type: 'button', id: 'show-new', onclick: showNew }, text)));
+  }
+}
+
+/** The first page of the view again, with the new releases, its chart and counts. */
+function showNew() {
+  // The button goes away: the focus goes to the list's heading rather than to nothing.
+  ui.heading.focus({ preventScroll: true });
+  live?.clear();
+  countsKey = null;
+  navigate(firstPage(shown));
 }
 
 /** The feed of what the list shows, in the page's head and beside the results. */

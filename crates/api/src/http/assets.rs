@@ -111,6 +111,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         explorer("api.js", JAVASCRIPT, embed!("explorer/api.js")),
         explorer("chart.js", JAVASCRIPT, embed!("explorer/chart.js")),
         explorer("dom.js", JAVASCRIPT, embed!("explorer/dom.js")),
+        explorer("live.js", JAVASCRIPT, embed!("explorer/live.js")),
         explorer("state.js", JAVASCRIPT, embed!("explorer/state.js")),
         explorer("style.css", CSS, embed!("explorer/style.css")),
         explorer("pages.css", CSS, embed!("explorer/pages.css")),
