@@ -145,6 +145,8 @@ pub async fn load(
     run.pruned = Set(count(report.pruned));
     run.update(&txn).await?;
     txn.commit().await?;
+    // The moment readers can see the run: what the live-update benchmark times delivery from.
+    tracing::info!(%report, "committed");
     progress.finish();
     Ok(report)
 }
