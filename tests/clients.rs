@@ -267,6 +267,18 @@ async fn browser_shows_the_explorer_and_the_playground() {
             "subscribed" => {
                 let count = args.first().and_then(|n| n.parse().ok()).unwrap_or(1);
                 until_subscriptions_are(&state, count).await;
+                // What an operator sees of it: one subscription on one SSE connection.
+                let metrics = app.get("/metrics").await.text().await.unwrap_or_default();
+                for (name, expected) in [
+                    ("pressroom_subscriptions", count),
+                    ("pressroom_subscription_connections", count),
+                ] {
+                    let line = format!("{name} {expected}");
+                    assert!(
+                        metrics.lines().any(|l| l == line),
+                        "/metrics lacks `{line}`:\n{metrics}"
+                    );
+                }
                 serde_json::json!({})
             }
             // One release of the SCORE programme and one of none, published on `date`.

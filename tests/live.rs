@@ -509,3 +509,48 @@ async fn sqlite_refuses_subscriptions_and_says_why() {
         "{text}"
     );
 }
+
+/// The status line a WebSocket upgrade offering `subprotocol` gets, sent as a browser would.
+async fn upgrade_status(address: std::net::SocketAddr, subprotocol: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("the server accepts a connection");
+    let request = format!(
+        "GET /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Protocol: {subprotocol}\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request is sent");
+    let mut head = vec![0; 512];
+    let read = tokio::time::timeout(DELIVERY, stream.read(&mut head))
+        .await
+        .expect("the server answers the upgrade")
+        .expect("the answer can be read");
+    String::from_utf8_lossy(&head[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Clients of the retired `subscriptions-transport-ws` protocol (subprotocol `graphql-ws`) are
+/// refused at the upgrade, instead of being accepted and then misunderstood.
+#[tokio::test]
+async fn only_the_graphql_transport_ws_subprotocol_is_upgraded() {
+    let (_database, state) = live_archive().await;
+    let app = spawn_app_with_state(state).await;
+    let legacy = upgrade_status(app.address, "graphql-ws").await;
+    assert!(
+        legacy.starts_with("HTTP/1.1 400"),
+        "graphql-ws got {legacy:?}"
+    );
+    let current = upgrade_status(app.address, "graphql-transport-ws").await;
+    assert!(
+        current.starts_with("HTTP/1.1 101"),
+        "graphql-transport-ws got {current:?}"
+    );
+}

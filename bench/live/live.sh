@@ -20,9 +20,9 @@ DB_URL="${ADMIN_URL%/*}/$DB"
 [ -x target/release/api ] && [ -x target/release/ingest ] || cargo build --release -p api -p ingest
 [ -d clients/node_modules/ws ] || (cd clients && npm ci --no-audit --no-fund)
 
-# Every subscriber holds a socket on both sides.
+# Every subscriber holds a socket in the api and one in the client: each process needs one per subscriber.
 ulimit -n "$(ulimit -Hn)"
-if [ "$(ulimit -n)" -lt $((SUBSCRIBERS * 2 + 1000)) ]; then
+if [ "$(ulimit -n)" -lt $((SUBSCRIBERS + 1000)) ]; then
     echo "live.sh: the open-files limit ($(ulimit -n)) is too low for $SUBSCRIBERS subscribers" >&2
     exit 1
 fi

@@ -97,6 +97,22 @@ pub fn forbidden_origin() -> Response {
         .into_response()
 }
 
+/// Whether the client offers subprotocols, none of them ours.
+fn offers_only_other_subprotocols(headers: &HeaderMap) -> bool {
+    let mut offered = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|protocol| !protocol.is_empty())
+        .peekable();
+    offered.peek().is_some() && !offered.any(|protocol| protocol == SUBPROTOCOL)
+}
+
+/// The read buffer and the write batch of each WebSocket.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
 /// Answers a WebSocket upgrade on `/graphql`.
 pub fn upgrade(
     state: AppState,
@@ -107,12 +123,29 @@ pub fn upgrade(
     if !origin_allowed(headers, &state.cors_origins) {
         return forbidden_origin();
     }
+    if offers_only_other_subprotocols(headers) {
+        // A client of another protocol (subscriptions-transport-ws offers `graphql-ws`) would
+        // be accepted and then misunderstood: refused before the upgrade, it can say why.
+        return (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!(
+                "unsupported WebSocket subprotocol: subscriptions speak {SUBPROTOCOL} (the graphql-ws npm package's protocol); the older subscriptions-transport-ws (subprotocol graphql-ws) is not supported"
+            ),
+        )
+            .into_response();
+    }
     let permit = Arc::clone(&state.subscription_connections)
         .try_acquire_owned()
         .ok();
     upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(state.limits.max_body_bytes)
+        // tungstenite's defaults (128 KiB each way) would cost 256 KiB a connection held for
+        // hours: clients send a few small messages, and every event is flushed as it is sent.
+        // The read buffer still grows for a larger message, up to `max_message_size`.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| async move {
             let offered = socket.protocol().is_some();
             // Held as long as the socket: the connection's place under the connection cap.

@@ -22,7 +22,7 @@ use crate::http::response_cache::ResponseCache;
 use crate::http::server::ClientConnection;
 use crate::http::state::AppState;
 use crate::http::{graphql_sse, graphql_ws};
-use crate::ops::metrics::{self, METRICS_PATH};
+use crate::ops::metrics::{self, LiveUsage, METRICS_PATH};
 
 /// A request still running after this long is answered with 408 and abandoned.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -123,7 +123,14 @@ async fn graphql_post_route(State(state): State<AppState>, request: Request) -> 
 /// `GET /metrics`.
 async fn serve_metrics(State(state): State<AppState>) -> Response {
     let cache = state.response_cache.as_ref().map(ResponseCache::usage);
-    let body = state.metrics.render(&state.db, cache).await;
+    let max_connections = state.subscription_limits.max_subscription_connections;
+    let free = state.subscription_connections.available_permits();
+    let live = LiveUsage {
+        subscriptions: u64::try_from(state.live.subscriptions()).unwrap_or(u64::MAX),
+        connections: u64::from(max_connections).saturating_sub(u64::try_from(free).unwrap_or(0)),
+        max_connections: u64::from(max_connections),
+    };
+    let body = state.metrics.render(&state.db, cache, live).await;
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],

@@ -268,12 +268,18 @@ impl Metrics {
 
     /// The exposition of everything counted so far plus figures sampled now from `db` and,
     /// when answers are cached, from the response cache.
-    pub async fn render(&self, db: &DatabaseConnection, cache: Option<CacheUsage>) -> String {
+    pub async fn render(
+        &self,
+        db: &DatabaseConnection,
+        cache: Option<CacheUsage>,
+        live: LiveUsage,
+    ) -> String {
         let mut text = String::new();
         let mut sampled = sample(db).await;
         if let Some(cache) = cache {
             cache.register(&mut sampled);
         }
+        live.register(&mut sampled);
         // Writing into a String cannot fail; an error here could only come from a label that
         // refuses to encode, and ours are plain strings and numbers.
         if let Err(error) = encode_registry(&mut text, &self.inner.registry)
@@ -325,6 +331,41 @@ impl CacheUsage {
             "response_cache_listening",
             "1 while the archive-change listener is connected and answers are cached, else 0",
             gauge(u64::from(self.listening)),
+        );
+    }
+}
+
+/// What live subscriptions hold when Prometheus scrapes.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveUsage {
+    pub subscriptions: u64,
+    /// WebSocket and SSE connections carrying subscriptions.
+    pub connections: u64,
+    /// `--max-subscription-connections`.
+    pub max_connections: u64,
+}
+
+impl LiveUsage {
+    fn register(self, registry: &mut Registry) {
+        let gauge = |value: u64| {
+            let gauge = Gauge::<i64>::default();
+            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+            gauge
+        };
+        registry.register(
+            "subscriptions",
+            "Live subscriptions open (releaseEvents), over WebSocket and SSE",
+            gauge(self.subscriptions),
+        );
+        registry.register(
+            "subscription_connections",
+            "WebSocket and SSE connections carrying subscriptions",
+            gauge(self.connections),
+        );
+        registry.register(
+            "subscription_connections_max",
+            "Most connections that may carry subscriptions (--max-subscription-connections)",
+            gauge(self.max_connections),
         );
     }
 }
