@@ -3,7 +3,7 @@
 //! in the middle of its transaction.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +15,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
+use integration_tests::binaries::ingest_binary;
 use integration_tests::cluster::{Cluster, StopMode};
 use integration_tests::{Backend, TestDatabase, catalogue_path, run_from_drop, seeds_dir};
 
@@ -545,60 +546,6 @@ async fn content(db: &DatabaseConnection) -> BTreeMap<&'static str, String> {
         content.insert(*table, digest);
     }
     content
-}
-
-/// The `ingest` binary of this build: `target/<profile>/ingest` beside `deps/` where this test
-/// runs. `cargo test --workspace` builds it; when it is missing or older than its sources (a
-/// stale one may not know the newest migrations), it is built here first.
-fn ingest_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("no current executable");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("{} is not in target/<profile>/deps", exe.display()));
-    let binary = profile_dir.join(format!("ingest{}", std::env::consts::EXE_SUFFIX));
-    let root = integration_tests::repo_root();
-    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    let sources = [
-        "crates/ingest/src",
-        "crates/ingest/Cargo.toml",
-        "crates/model",
-        "migrations",
-        "Cargo.lock",
-    ]
-    .iter()
-    .filter_map(|path| newest_modification(&root.join(path)))
-    .max();
-    if built.is_none() || sources > built {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "-p", "ingest", "--bin", "ingest"])
-            .current_dir(&root);
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build
-            .status()
-            .expect("cannot run cargo to build the ingest binary");
-        assert!(
-            status.success() && binary.is_file(),
-            "could not build {}: run `cargo build -p ingest --bin ingest` first",
-            binary.display()
-        );
-    }
-    binary
-}
-
-/// The latest modification time of `path` or anything under it.
-fn newest_modification(path: &Path) -> Option<std::time::SystemTime> {
-    let own = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let children = std::fs::read_dir(path)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter_map(|entry| newest_modification(&entry.path()));
-    own.into_iter().chain(children).max()
 }
 
 /// Waits for `child` at most `limit`; kills it and panics past that.

@@ -26,6 +26,7 @@ mod live;
 mod observability;
 mod pages;
 mod related;
+mod replicas;
 mod search;
 mod syndication;
 mod test_support;

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL 15 cluster of a test's own, in a temporary folder on a free port, that
 //! the test may stop and start again: for fault tests that take the database away under load.
-//! It is stopped and deleted when dropped, also when the test panics.
+//! It is stopped and deleted when dropped, also when the test panics. [`Cluster::standby_of`]
+//! makes a hot standby of one (`pg_basebackup -R`), streaming from it, for replica tests.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,70 @@ impl Cluster {
     /// Creates and starts a cluster. The server programs are taken from `POSTGRES_BIN` if set,
     /// else from [`DEFAULT_POSTGRES_BIN`].
     pub fn start() -> Cluster {
+        let cluster = Cluster::unstarted();
+        let data = cluster.data_dir();
+        cluster.run_checked(
+            "initdb",
+            &[
+                "--pgdata",
+                &data.to_string_lossy(),
+                "--username",
+                "postgres",
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
+                "--no-sync",
+            ],
+        );
+        cluster.start_server();
+        cluster
+    }
+
+    /// A hot standby of `primary` on a port of its own: a base backup taken with
+    /// `pg_basebackup -R` (so it streams from `primary` as soon as it starts), replaying
+    /// `apply_delay` behind the primary when given (`recovery_min_apply_delay`).
+    pub fn standby_of(primary: &Cluster, apply_delay: Option<std::time::Duration>) -> Cluster {
+        let standby = Cluster::unstarted();
+        let data = standby.data_dir();
+        standby.run_checked(
+            "pg_basebackup",
+            &[
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &primary.port.to_string(),
+                "--username",
+                "postgres",
+                "--pgdata",
+                &data.to_string_lossy(),
+                "--write-recovery-conf",
+                "--wal-method",
+                "stream",
+                "--checkpoint",
+                "fast",
+                "--no-sync",
+            ],
+        );
+        if let Some(delay) = apply_delay {
+            let settings = data.join("postgresql.auto.conf");
+            let mut text = std::fs::read_to_string(&settings)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", settings.display()));
+            text.push_str(&format!(
+                "recovery_min_apply_delay = '{}ms'\n",
+                delay.as_millis()
+            ));
+            std::fs::write(&settings, text)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", settings.display()));
+        }
+        standby.start_server();
+        standby
+    }
+
+    /// A folder for a cluster (owned by the user that will run it) and a free port.
+    fn unstarted() -> Cluster {
         let bin = std::env::var_os("POSTGRES_BIN")
             .map_or_else(|| PathBuf::from(DEFAULT_POSTGRES_BIN), PathBuf::from);
         assert!(
@@ -62,31 +127,12 @@ impl Cluster {
                 String::from_utf8_lossy(&chown.stderr)
             );
         }
-        let cluster = Cluster {
+        Cluster {
             port: free_port(),
             bin,
             dir,
             as_postgres,
-        };
-        let data = cluster.data_dir();
-        cluster.run_checked(
-            "initdb",
-            &[
-                "--pgdata",
-                &data.to_string_lossy(),
-                "--username",
-                "postgres",
-                "--auth",
-                "trust",
-                "--encoding",
-                "UTF8",
-                "--locale",
-                "C.UTF-8",
-                "--no-sync",
-            ],
-        );
-        cluster.start_server();
-        cluster
+        }
     }
 
     /// The port the server listens on (the same across restarts).
@@ -133,8 +179,11 @@ impl Cluster {
         let log = self.dir.path().join("server.log");
         // Only loopback TCP and a socket in our own folder: nothing clashes with another server.
         // fsync is off: the data is thrown away, and a crash of the machine is not what is tested.
+        // pg_stat_statements counts, as each statement ends, what each server ran: how replica
+        // tests see where reads went.
         let options = format!(
-            "-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
+            "-c port={} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off \
+             -c shared_preload_libraries=pg_stat_statements",
             self.port,
             self.dir.path().display()
         );

@@ -28,6 +28,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 pub mod app;
+pub mod binaries;
 pub mod clients;
 pub mod cluster;
 pub mod expected;

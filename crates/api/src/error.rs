@@ -2,7 +2,6 @@
 //! `extensions.code` and a message that says what to fix), `StartupError` for bringing the
 //! server up.
 
-use std::error::Error as _;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -282,7 +281,7 @@ impl From<LiveError> for ApiError {
 }
 
 /// `error` and its causes, `: `-separated, for the log.
-fn chain(error: &ApiError) -> String {
+pub fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -321,4 +320,6 @@ pub enum StartupError {
         "invalid public URL \"{0}\": give a scheme and host, and a path if the server is not at the root, e.g. https://press.example.org"
     )]
     PublicUrl(String),
+    #[error("cannot use the read replicas")]
+    Replicas(#[from] crate::ops::read_routing::RoutingError),
 }

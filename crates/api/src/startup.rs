@@ -19,6 +19,7 @@ use crate::http::state::AppState;
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::config::{Config, IngestPlan, StartupPlan};
 use crate::ops::limits::ConnectionLimits;
+use crate::ops::read_routing::ReadRouting;
 
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {
@@ -53,6 +54,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let capacity = config.response_cache_mib.saturating_mul(1024 * 1024);
     // One listener for the process, shared by the response cache and the subscriptions.
     let changes = ArchiveChanges::follow(&db);
+    let reads = if config.replica_urls.is_empty() {
+        ReadRouting::primary_only(db.clone())
+    } else {
+        ReadRouting::with_replicas(
+            db.clone(),
+            &database::redact_url(&plan.database_url),
+            &config.replica_urls,
+            &config.pool_settings(),
+            config.replica_settings(),
+            changes.clone(),
+        )
+        .await?
+    };
     let cache = changes
         .as_ref()
         .and_then(|changes| ResponseCache::new(changes, capacity));
@@ -65,7 +79,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .with_subscription_limits(config.subscription_limits.clone())
         .with_cors_origins(&config.cors_origins)?
         .with_public_url(config.public_url.as_deref())?
-        .with_response_cache(cache);
+        .with_response_cache(cache)
+        .with_read_routing(reads);
     if let Some(changes) = &changes {
         state = state.following(changes);
     }

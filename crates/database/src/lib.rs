@@ -46,6 +46,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 
 /// `connect` with explicit pool settings.
 pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(connect_options(url, settings)).await
+}
+
+/// A pool for `url` that opens its connections when first asked for one: a server that is
+/// down now is no error (its reads fail until it is up).
+pub async fn connect_lazy_with(
+    url: &str,
+    settings: &PoolSettings,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = connect_options(url, settings);
+    options.connect_lazy(true);
+    Database::connect(options).await
+}
+
+fn connect_options(url: &str, settings: &PoolSettings) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .connect_timeout(settings.connect_timeout)
@@ -64,7 +79,7 @@ pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<Database
             opts.options([("statement_timeout", milliseconds.as_str())])
         });
     }
-    Database::connect(options).await
+    options
 }
 
 /// `url` with any password and user name removed, for logs and error messages.

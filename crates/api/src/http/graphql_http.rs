@@ -6,7 +6,7 @@
 
 use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::{BatchRequest, BatchResponse, Request};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,6 +22,7 @@ use crate::http::request_log::{GraphqlOutcome, operation_name};
 use crate::http::response_cache::{CacheKey, CachedAnswer, ResponseCache, Ticket};
 use crate::http::state::AppState;
 use crate::ops::metrics::CacheLookup;
+use crate::ops::read_routing::ReadTarget;
 use crate::schema::guard::COST_EXTENSION;
 use crate::schema::loaders::with_request_loaders;
 
@@ -123,8 +124,8 @@ fn look_up(state: &AppState, key: CacheKey) -> Result<Arc<CachedAnswer>, Option<
 }
 
 impl CacheSlot {
-    /// Keeps the answer of a query that ran without errors.
-    fn keep(self, body: &Bytes, operation: Option<&str>, etag: Option<&str>) {
+    /// Keeps the answer of a query that ran without errors on `read`.
+    fn keep(self, body: &Bytes, operation: Option<&str>, etag: Option<&str>, read: &ReadTarget) {
         self.cache.put(
             self.ticket,
             self.key,
@@ -133,6 +134,7 @@ impl CacheSlot {
                 operation: operation.map(str::to_owned),
                 etag: etag.map(str::to_owned),
             },
+            read,
         );
     }
 }
@@ -190,18 +192,18 @@ pub async fn graphql_post(
             }
             let operation = operation_name(&mut request);
             match execute(&state, BatchRequest::Single(request)).await {
-                Ok(BatchResponse::Single(response)) => {
+                Ok((BatchResponse::Single(response), read)) => {
                     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
                     let succeeded = response.is_ok();
                     let (status, body) = graphql_body(media, response, report_cost);
                     if let Some(slot) = slot.filter(|_| succeeded) {
-                        slot.keep(&body, operation.as_deref(), None);
+                        slot.keep(&body, operation.as_deref(), None, &read);
                     }
                     let mut response = json_response(status, media, body);
                     outcome.attach(&mut response);
                     response
                 }
-                Ok(BatchResponse::Batch(_)) => {
+                Ok((BatchResponse::Batch(_), _)) => {
                     Refusal::internal("a single request was answered as a batch")
                         .into_response(media)
                 }
@@ -216,7 +218,7 @@ pub async fn graphql_post(
             }
             let operations: Vec<Option<String>> = requests.iter_mut().map(operation_name).collect();
             match execute(&state, BatchRequest::Batch(requests)).await {
-                Ok(response) => {
+                Ok((response, _)) => {
                     let responses = match response {
                         BatchResponse::Single(response) => vec![response],
                         BatchResponse::Batch(responses) => responses,
@@ -318,9 +320,9 @@ pub async fn graphql_get(
         return response;
     }
     let operation = operation_name(&mut request);
-    let response = match execute(&state, BatchRequest::Single(request)).await {
-        Ok(BatchResponse::Single(response)) => response,
-        Ok(BatchResponse::Batch(_)) => {
+    let (response, read) = match execute(&state, BatchRequest::Single(request)).await {
+        Ok((BatchResponse::Single(response), read)) => (response, read),
+        Ok((BatchResponse::Batch(_), _)) => {
             return Refusal::internal("a single request was answered as a batch")
                 .into_response(media);
         }
@@ -333,7 +335,7 @@ pub async fn graphql_get(
     // The validator is computed over the exact bytes sent, before they move into the response.
     let etag = cacheable.then(|| entity_tag(&body));
     if let Some(slot) = slot.filter(|_| cacheable) {
-        slot.keep(&body, operation.as_deref(), etag.as_deref());
+        slot.keep(&body, operation.as_deref(), etag.as_deref(), &read);
     }
     get_response(&headers, media, status, body, etag, outcome)
 }
@@ -373,11 +375,43 @@ fn get_response(
     response
 }
 
-/// Runs `batch` under the request deadline.
-async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse, Refusal> {
+/// Runs `batch` under the request deadline on the database `state.reads` chooses, and says
+/// which one answered. When a replica's connection broke during the request (an error coded
+/// `SERVICE_UNAVAILABLE`), the request runs once more on another database, within the same
+/// deadline.
+async fn execute(
+    state: &AppState,
+    batch: BatchRequest,
+) -> Result<(BatchResponse, ReadTarget), Refusal> {
     let deadline = state.limits.request_timeout();
-    let batch = with_request_loaders(batch, &state.store);
-    tokio::time::timeout(deadline, state.schema.execute_batch(batch))
+    let stop_at = tokio::time::Instant::now() + deadline;
+    let read = state.reads.choose();
+    let again = (read.is_replica()).then(|| copy_batch(&batch));
+    let response = run_until(state, batch, &read, stop_at, deadline).await?;
+    if let Some(again) = again
+        && lost_connection(&response)
+        && let Some(other) = state.reads.choose_instead_of(&read)
+    {
+        tracing::warn!(
+            failed = read.name(),
+            retry = other.name(),
+            "a replica's connection broke during a request: running it again elsewhere"
+        );
+        let response = run_until(state, again, &other, stop_at, deadline).await?;
+        return Ok((response, other));
+    }
+    Ok((response, read))
+}
+
+async fn run_until(
+    state: &AppState,
+    batch: BatchRequest,
+    read: &ReadTarget,
+    stop_at: tokio::time::Instant,
+    deadline: std::time::Duration,
+) -> Result<BatchResponse, Refusal> {
+    let batch = with_request_loaders(batch, &read.store);
+    tokio::time::timeout_at(stop_at, state.schema.execute_batch(batch))
         .await
         .map_err(|_| {
             tracing::warn!(?deadline, "GraphQL request stopped at its deadline");
@@ -390,6 +424,41 @@ async fn execute(state: &AppState, batch: BatchRequest) -> Result<BatchResponse,
                 ),
             }
         })
+}
+
+/// What a request carried, to run it again (its data, which the HTTP edge adds only in
+/// `run_until`, aside).
+fn copy_batch(batch: &BatchRequest) -> BatchRequest {
+    let copy = |request: &Request| {
+        let mut copy = Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name.clone_from(&request.operation_name);
+        copy.extensions.clone_from(&request.extensions);
+        copy.introspection_mode = request.introspection_mode;
+        copy
+    };
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(copy(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.iter().map(copy).collect()),
+    }
+}
+
+/// Whether a response failed because a database could not be reached.
+fn lost_connection(response: &BatchResponse) -> bool {
+    let unavailable = |response: &async_graphql::Response| {
+        response.errors.iter().any(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|extensions| extensions.get("code"))
+                == Some(&async_graphql::Value::from(
+                    ErrorCode::ServiceUnavailable.as_str(),
+                ))
+        })
+    };
+    match response {
+        BatchResponse::Single(response) => unavailable(response),
+        BatchResponse::Batch(responses) => responses.iter().any(unavailable),
+    }
 }
 
 /// A request refused before it reaches the schema.
@@ -604,7 +673,7 @@ pub(crate) fn read_batch(bytes: &Bytes, max_batch: usize) -> Result<BatchRequest
     }
 }
 
-fn read_request(value: Value, what: &str) -> Result<async_graphql::Request, Refusal> {
+fn read_request(value: Value, what: &str) -> Result<Request, Refusal> {
     let Value::Object(fields) = &value else {
         return Err(Refusal::bad_request(format!(
             "{what} is not a JSON object: send {{\"query\": …, \"variables\": {{…}}}}"
@@ -628,10 +697,7 @@ fn read_request(value: Value, what: &str) -> Result<async_graphql::Request, Refu
 }
 
 /// Refuses documents longer than the limit before anything parses them.
-pub(crate) fn check_document(
-    request: &async_graphql::Request,
-    state: &AppState,
-) -> Result<(), Refusal> {
+pub(crate) fn check_document(request: &Request, state: &AppState) -> Result<(), Refusal> {
     let limit = state.limits.max_document_bytes;
     if request.query.len() > limit {
         return Err(Refusal {
@@ -696,12 +762,12 @@ fn json_response(status: StatusCode, media: MediaType, body: Bytes) -> Response 
 /// Whether the operation the request would run is a query. Documents that do not parse, or do
 /// not say which operation to run, count as queries: execution reports their problem properly.
 /// So does a persisted query by hash: the stored document is checked when it runs.
-fn is_query_operation(request: &mut async_graphql::Request) -> bool {
+fn is_query_operation(request: &mut Request) -> bool {
     operation_type(request).is_none_or(|ty| ty == OperationType::Query)
 }
 
 /// The type of the operation the request would run, when the document parses and says which.
-pub(crate) fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+pub(crate) fn operation_type(request: &mut Request) -> Option<OperationType> {
     if request.query.is_empty() {
         return None;
     }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, chain};
 use crate::http::document::Document;
 use crate::http::public_url::base_url;
 use crate::http::state::AppState;
@@ -31,7 +31,7 @@ async fn release(
     headers: HeaderMap,
 ) -> Response {
     let links = links(&state, &headers);
-    let page = pages::release_page(&state.store, &links, &slug).await;
+    let page = pages::release_page(&state.reads.choose().store, &links, &slug).await;
     respond(page, &uri, &headers)
 }
 
@@ -42,7 +42,7 @@ async fn programme(
     headers: HeaderMap,
 ) -> Response {
     let links = links(&state, &headers);
-    let page = pages::programme_page(&state.store, &links, &slug).await;
+    let page = pages::programme_page(&state.reads.choose().store, &links, &slug).await;
     respond(page, &uri, &headers)
 }
 
@@ -53,7 +53,7 @@ async fn office(
     headers: HeaderMap,
 ) -> Response {
     let links = links(&state, &headers);
-    let page = pages::office_page(&state.store, &links, &slug).await;
+    let page = pages::office_page(&state.reads.choose().store, &links, &slug).await;
     respond(page, &uri, &headers)
 }
 
@@ -99,21 +99,10 @@ fn failed(error: &PageError) -> Response {
         },
         PageError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    tracing::error!(error = %error_chain(error), "page failed");
+    tracing::error!(error = %chain(error), "page failed");
     let html =
         pages::unavailable_page().unwrap_or_else(|_| "The archive is unavailable.".to_owned());
     Document::ok(HTML, html)
         .status(status)
         .respond(&HeaderMap::new())
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -3,7 +3,9 @@
 //! (a trigger on every table the API reads), and the process's one listener
 //! (`ops::archive_changes`) starts a new generation, under which no older answer is served.
 //! Nothing is cached while that listener is not connected, so SQLite, which cannot notify,
-//! never caches.
+//! never caches. An answer read from a replica is kept only if the replica had replayed the
+//! primary's WAL position read after the last notification: no kept answer is older than the
+//! last change announced.
 
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -14,6 +16,8 @@ use quick_cache::sync::Cache;
 
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::metrics::CacheUsage;
+use crate::ops::read_routing::ReadTarget;
+use crate::ops::wal_position::WalPosition;
 /// Answers larger than this share of the capacity are not kept: one would evict many.
 const LARGEST_SHARE: u64 = 16;
 /// What an entry costs beyond its bytes (key, headers, bookkeeping), for the weight.
@@ -40,9 +44,13 @@ pub struct CachedAnswer {
 }
 
 /// Proof of the archive's state when a request started; an answer computed under an older
-/// state is not stored.
+/// state is not stored, nor one read from a replica that had not replayed the primary's WAL
+/// position read after the last notification (`position`).
 #[derive(Debug, Clone, Copy)]
-pub struct Ticket(u64);
+pub struct Ticket {
+    generation: u64,
+    position: Option<WalPosition>,
+}
 
 #[derive(Clone)]
 struct Entry {
@@ -110,20 +118,25 @@ impl ResponseCache {
         (entry.generation == self.inner.changes.generation()).then_some(entry.answer)
     }
 
-    /// Taken before a request runs; `None` while changes would go unheard.
+    /// Taken before a request runs (and before its database is chosen); `None` while changes
+    /// would go unheard.
     pub fn ticket(&self) -> Option<Ticket> {
-        let generation = self.inner.changes.generation();
-        self.inner
-            .changes
-            .is_listening()
-            .then_some(Ticket(generation))
+        let (generation, position) = self.inner.changes.notified_position();
+        self.inner.changes.is_listening().then_some(Ticket {
+            generation,
+            position,
+        })
     }
 
     /// Keeps `answer` for `key`, unless the archive changed since `ticket` was taken (the
-    /// answer may show the old state) or the answer is too large.
-    pub fn put(&self, ticket: Ticket, key: CacheKey, answer: CachedAnswer) {
+    /// answer may show the old state), the answer was read from a replica that did not yet
+    /// show the last notified change, or the answer is too large.
+    pub fn put(&self, ticket: Ticket, key: CacheKey, answer: CachedAnswer, read: &ReadTarget) {
+        if !read.shows(ticket.position) {
+            return;
+        }
         let entry = Entry {
-            generation: ticket.0,
+            generation: ticket.generation,
             answer: Arc::new(answer),
         };
         if EntryWeight.weight(&key, &entry) > self.inner.largest {
@@ -131,7 +144,7 @@ impl ResponseCache {
         }
         // An invalidation between this check and the insert leaves an entry of an old
         // generation behind, which `get` never returns.
-        if self.inner.changes.generation() == ticket.0 {
+        if self.inner.changes.generation() == ticket.generation {
             self.inner.entries.insert(key, entry);
         }
     }

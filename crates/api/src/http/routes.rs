@@ -130,7 +130,12 @@ async fn serve_metrics(State(state): State<AppState>) -> Response {
         connections: u64::from(max_connections).saturating_sub(u64::try_from(free).unwrap_or(0)),
         max_connections: u64::from(max_connections),
     };
-    let body = state.metrics.render(&state.db, cache, live).await;
+    let reads = state.reads.choose();
+    let databases = state.reads.status();
+    let body = state
+        .metrics
+        .render(&state.db, reads.store.db(), &databases, cache, live)
+        .await;
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
@@ -151,20 +156,34 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers. Load balancers stop sending traffic on 503.
-async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match tokio::time::timeout(READINESS_TIMEOUT, state.db.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready"),
+/// Readiness: a database that can serve reads answers (the primary, or a replica in rotation).
+/// Load balancers stop sending traffic on 503. The body says, as JSON, which databases are up
+/// and which replicas are in rotation (with their lag, or why not).
+async fn readyz(State(state): State<AppState>) -> Response {
+    let primary_up = match tokio::time::timeout(READINESS_TIMEOUT, state.db.ping()).await {
+        Ok(Ok(())) => true,
         Ok(Err(error)) => {
-            tracing::warn!(%error, "readiness check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+            tracing::warn!(%error, "readiness check: the primary database is unreachable");
+            false
         }
         Err(_) => {
-            tracing::warn!(timeout = ?READINESS_TIMEOUT, "readiness check: database did not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database did not answer in time",
-            )
+            tracing::warn!(timeout = ?READINESS_TIMEOUT, "readiness check: the primary database did not answer");
+            false
         }
+    };
+    let mut databases = state.reads.status();
+    if let Some(primary) = databases.first_mut() {
+        primary.up = primary_up;
     }
+    let ready = primary_up || state.reads.any_replica_in_rotation();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "no database can serve reads" },
+        "databases": databases,
+    });
+    (status, axum::Json(body)).into_response()
 }

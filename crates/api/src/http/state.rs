@@ -16,6 +16,7 @@ use crate::live::{LiveSettings, LiveUpdates, Unavailable};
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::limits::{Limits, SubscriptionLimits};
 use crate::ops::metrics::Metrics;
+use crate::ops::read_routing::ReadRouting;
 use crate::schema::{ArchiveSchema, build_schema};
 use crate::site::sitemap::Sitemap;
 use crate::store::Store;
@@ -25,8 +26,10 @@ use crate::store::Store;
 pub struct AppState {
     /// The pool, for the probes and the pool gauges of `/metrics`.
     pub db: DatabaseConnection,
-    /// What the schema reads through.
+    /// The primary's store: what subscriptions and the schema's default read through.
     pub store: Store,
+    /// Which database each request reads (the replicas in rotation, else the primary).
+    pub reads: ReadRouting,
     pub schema: ArchiveSchema,
     pub limits: Arc<Limits>,
     /// What `/metrics` reports; one registry per app, so servers in one process never mix counts.
@@ -66,6 +69,7 @@ impl AppState {
         AppState {
             schema: build_schema(Store::new(db.clone()), live.clone(), &limits),
             store: Store::new(db.clone()),
+            reads: ReadRouting::primary_only(db.clone()),
             db,
             limits: Arc::new(limits),
             metrics: Metrics::new(),
@@ -98,6 +102,12 @@ impl AppState {
         };
         self.live = LiveUpdates::follow(self.store.clone(), changes, settings);
         self.schema = build_schema(self.store.clone(), self.live.clone(), &self.limits);
+        self
+    }
+
+    /// Reads as `reads` routes them (see `ReadRouting::with_replicas`).
+    pub fn with_read_routing(mut self, reads: ReadRouting) -> AppState {
+        self.reads = reads;
         self
     }
 

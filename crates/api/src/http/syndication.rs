@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, chain};
 use crate::http::document::Document;
 use crate::http::public_url::base_url;
 use crate::http::state::AppState;
@@ -97,18 +97,6 @@ fn archive_failure(error: &ApiError) -> (StatusCode, String) {
     }
 }
 
-/// `error` and its causes, `: `-separated.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 impl From<FeedQueryError> for Failure {
     fn from(error: FeedQueryError) -> Failure {
         match error {
@@ -152,7 +140,13 @@ async fn feed(
     format: FeedFormat,
 ) -> Result<Document, Failure> {
     let query = FeedQuery::parse(query).map_err(Failure::BadRequest)?;
-    let feed = Feed::read(&state.store, links(state, headers), format, &query).await?;
+    let feed = Feed::read(
+        &state.reads.choose().store,
+        links(state, headers),
+        format,
+        &query,
+    )
+    .await?;
     let body = feed
         .render()
         .map_err(|error| Failure::Render(chain(&error)))?;
@@ -194,7 +188,7 @@ async fn sitemap_index(State(state): State<AppState>, headers: HeaderMap) -> Res
     let made = async {
         let index = state
             .sitemap
-            .index(&state.store, &links(&state, &headers))
+            .index(&state.reads.choose().store, &links(&state, &headers))
             .await?;
         Ok(Document::ok(XML, index.body).last_modified(index.last_modified))
     }
@@ -205,7 +199,8 @@ async fn sitemap_index(State(state): State<AppState>, headers: HeaderMap) -> Res
 /// `GET /sitemap-catalogue.xml`: the home page, the programmes' and the offices' pages.
 async fn sitemap_catalogue(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let made = async {
-        let page = Sitemap::catalogue(&state.store, &links(&state, &headers)).await?;
+        let page =
+            Sitemap::catalogue(&state.reads.choose().store, &links(&state, &headers)).await?;
         Ok(Document::ok(XML, page.body))
     }
     .await;
@@ -222,7 +217,7 @@ async fn sitemap_releases(
         let start = releases_page_start(query.as_deref()).map_err(Failure::BadRequest)?;
         let page = state
             .sitemap
-            .releases(&state.store, &links(&state, &headers), start)
+            .releases(&state.reads.choose().store, &links(&state, &headers), start)
             .await?;
         match page {
             Some(page) => Ok(Document::ok(XML, page.body).last_modified(page.last_modified)),

@@ -6,6 +6,10 @@
 //! changes (the notification whose payload is `release_change`), or when such news may have
 //! been missed: what the live feed reads on.
 //!
+//! With each new generation the listener reads the primary's WAL position
+//! (`pg_current_wal_lsn()`), which is at or past the commit just announced: a replica that has
+//! replayed that far shows the change (`notified_position`).
+//!
 //! SQLite has no notifications: there is no listener there, and `follow` gives `None`.
 
 use std::fmt;
@@ -14,9 +18,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{ARCHIVE_CHANGED_CHANNEL, RELEASE_CHANGE_TABLE};
-use sea_orm::sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use sea_orm::sea_query::{Alias, Func, PostgresQueryBuilder, Query};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sea_orm::sqlx::{self, AssertSqlSafe};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 use tokio::sync::watch;
+
+use crate::ops::wal_position::WalPosition;
 
 /// Longest wait between attempts to reconnect the listener.
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
@@ -36,13 +44,17 @@ struct Shared {
     /// Mirrors of the news, read without a lock on every request.
     generation: AtomicU64,
     listening: AtomicBool,
+    /// The primary's WAL position read after the current generation began (0: not known).
+    notified: AtomicU64,
     news: watch::Sender<ChangeNews>,
 }
 
 impl Shared {
     /// Publishes a new state: the atomics first, so that anyone woken by the watch reads them
-    /// at least as new.
+    /// at least as new. The position of the previous generation is forgotten before the new
+    /// generation shows, so nobody pairs the new generation with an older position.
     fn publish(&self, listening: bool, release_changes: bool) {
+        self.notified.store(0, Ordering::Release);
         self.news.send_modify(|news| {
             news.generation += 1;
             if release_changes {
@@ -78,21 +90,38 @@ impl ArchiveChanges {
         if db.get_database_backend() != DatabaseBackend::Postgres {
             return None;
         }
+        let options = db.get_postgres_connection_pool().connect_options();
+        Some(ArchiveChanges::follow_at((*options).clone()))
+    }
+
+    /// [`ArchiveChanges::follow`] on a connection of its own to `options` (a direct connection to
+    /// the primary when the requests go through a transaction pooler, where `LISTEN` does not
+    /// work).
+    pub fn follow_at(options: PgConnectOptions) -> ArchiveChanges {
         // A pool of its own: the listener holds its connection for good, which must not take
         // one from the requests.
-        let options = db.get_postgres_connection_pool().connect_options();
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(MAX_RECONNECT_DELAY)
-            .connect_lazy_with((*options).clone());
+            .connect_lazy_with(options);
         let (news, _) = watch::channel(ChangeNews::default());
         let shared = Arc::new(Shared {
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
+            notified: AtomicU64::new(0),
             news,
         });
         tokio::spawn(listen_for_changes(Arc::downgrade(&shared), pool));
-        Some(ArchiveChanges { shared })
+        ArchiveChanges { shared }
+    }
+
+    /// The current generation and the primary's WAL position read after it began, if read yet:
+    /// a replica that has replayed that far shows every change announced so far. Taken in
+    /// that order, the position is never older than the generation's.
+    pub fn notified_position(&self) -> (u64, Option<WalPosition>) {
+        let generation = self.generation();
+        let position = self.shared.notified.load(Ordering::Acquire);
+        (generation, (position != 0).then_some(WalPosition(position)))
     }
 
     /// The current generation: equal to an earlier reading only if nothing was written, nor
@@ -132,7 +161,10 @@ async fn listen_for_changes(shared: std::sync::Weak<Shared>, pool: PgPool) {
         };
         delay = Duration::from_millis(100);
         match shared.upgrade() {
-            Some(shared) => shared.publish(true, true),
+            Some(shared) => {
+                shared.publish(true, true);
+                note_position(&shared, &mut listener).await;
+            }
             None => return,
         }
         tracing::info!(
@@ -148,6 +180,7 @@ async fn listen_for_changes(shared: std::sync::Weak<Shared>, pool: PgPool) {
                 Ok(Some(notification)) => {
                     tracing::debug!(table = notification.payload(), "archive changed");
                     shared.publish(true, notification.payload() == RELEASE_CHANGE_TABLE);
+                    note_position(&shared, &mut listener).await;
                 }
                 Ok(None) => {
                     shared.publish(false, true);
@@ -166,7 +199,33 @@ async fn listen_for_changes(shared: std::sync::Weak<Shared>, pool: PgPool) {
     }
 }
 
-async fn listen(pool: &PgPool) -> Result<PgListener, sea_orm::sqlx::Error> {
+/// Reads the primary's WAL position on the listener's connection (notifications arriving
+/// meanwhile wait in its buffer) and records it for the current generation. When it cannot be
+/// read, the generation has no position and no answer read from a replica is cached in it.
+async fn note_position(shared: &Shared, listener: &mut PgListener) {
+    let generation = shared.generation.load(Ordering::Acquire);
+    let statement = Query::select()
+        .expr(Func::cast_as(
+            Func::cust(Alias::new("pg_current_wal_lsn")),
+            Alias::new("text"),
+        ))
+        .to_string(PostgresQueryBuilder);
+    let read = sqlx::query_scalar::<_, String>(AssertSqlSafe(statement))
+        .fetch_one(&mut *listener)
+        .await;
+    match read.map(|text| text.parse::<WalPosition>()) {
+        Ok(Ok(position)) => {
+            // Only this task moves the generation, so it is still the one the position is for.
+            if shared.generation.load(Ordering::Acquire) == generation {
+                shared.notified.store(position.0, Ordering::Release);
+            }
+        }
+        Ok(Err(error)) => tracing::warn!(%error, "cannot read the primary's WAL position"),
+        Err(error) => tracing::warn!(%error, "cannot read the primary's WAL position"),
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     // A lost connection must be reported at once, not silently remade: changes made while it
     // was down went unheard.

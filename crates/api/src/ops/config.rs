@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::ops::limits::{ConnectionLimits, Limits, SubscriptionLimits};
+use crate::ops::read_routing::ReplicaSettings;
 use crate::ops::telemetry::LogFormat;
 
 /// Serve the ILO China and Mongolia press-release archive over GraphQL.
@@ -81,9 +82,36 @@ pub struct Config {
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1_500)]
     pub db_acquire_timeout_ms: u64,
 
-    /// Largest number of database connections the server keeps open.
+    /// Largest number of database connections the server keeps open (to each database, with
+    /// replicas).
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+
+    /// A read replica of DATABASE_URL (a PostgreSQL hot standby): postgres://…; may be repeated
+    /// (comma-separated in the variable). Reads go to the replicas in rotation in turn, and to
+    /// DATABASE_URL, the primary, only while none is; the primary keeps the change listener.
+    /// A replica is in rotation while it answers its checks, is a standby of the primary's
+    /// cluster and database, has this binary's schema and lags less than
+    /// --max-replica-lag-ms; `/readyz` says which are. See docs/scaling.md.
+    #[arg(
+        long = "replica-url",
+        env = "DATABASE_REPLICA_URLS",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub replica_urls: Vec<String>,
+
+    /// A replica further behind the primary than this, in milliseconds, leaves the rotation
+    /// until it catches up: the most a read (and any cached answer) can lag behind the primary.
+    #[arg(long, env = "MAX_REPLICA_LAG_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_replica_lag_ms: u64,
+
+    /// How often each replica is checked, in milliseconds (and sooner, right after the archive
+    /// changes, until it has replayed the change).
+    #[arg(long, env = "REPLICA_CHECK_INTERVAL_MS", default_value_t = 1_000,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    pub replica_check_interval_ms: u64,
 
     /// Memory for answers kept until the archive changes, in MiB; 0 turns the cache off. A
     /// query asked again, byte for byte, is answered from memory. PostgreSQL only: it tells the
@@ -130,6 +158,16 @@ pub enum IngestPlan {
 }
 
 impl Config {
+    /// How replicas are checked.
+    pub fn replica_settings(&self) -> ReplicaSettings {
+        let check_interval = Duration::from_millis(self.replica_check_interval_ms);
+        ReplicaSettings {
+            check_interval,
+            max_lag: Duration::from_millis(self.max_replica_lag_ms),
+            check_timeout: check_interval.max(Duration::from_secs(2)),
+        }
+    }
+
     /// The server's database pool: a short acquire wait, so that requests fail fast with
     /// SERVICE_UNAVAILABLE while the database is down, and statements stopped at the request
     /// deadline.

@@ -5,6 +5,7 @@
 //! the tests) never mix their counts.
 
 use std::collections::HashSet;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseConnectionType, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+
+use crate::ops::read_routing::DatabaseStatus;
 
 /// Where Prometheus scrapes.
 pub const METRICS_PATH: &str = "/metrics";
@@ -266,16 +269,20 @@ impl Metrics {
         OTHER.to_owned()
     }
 
-    /// The exposition of everything counted so far plus figures sampled now from `db` and,
-    /// when answers are cached, from the response cache.
+    /// The exposition of everything counted so far plus figures sampled now: the pool of `db`
+    /// (the primary's), the archive as `reads` (where reads go now) has it, the statements of
+    /// each database, and, when answers are cached, the response cache.
     pub async fn render(
         &self,
         db: &DatabaseConnection,
+        reads: &DatabaseConnection,
+        databases: &[DatabaseStatus],
         cache: Option<CacheUsage>,
         live: LiveUsage,
     ) -> String {
         let mut text = String::new();
-        let mut sampled = sample(db).await;
+        let mut sampled = sample(db, reads).await;
+        register_databases(databases, &mut sampled);
         if let Some(cache) = cache {
             cache.register(&mut sampled);
         }
@@ -305,11 +312,6 @@ pub struct CacheUsage {
 
 impl CacheUsage {
     fn register(self, registry: &mut Registry) {
-        let gauge = |value: u64| {
-            let gauge = Gauge::<i64>::default();
-            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
-            gauge
-        };
         registry.register(
             "response_cache_entries",
             "Answers held by the response cache",
@@ -335,6 +337,57 @@ impl CacheUsage {
     }
 }
 
+/// A gauge set to `value` (saturating at `i64::MAX`).
+fn gauge(value: u64) -> Gauge<i64> {
+    let gauge = Gauge::<i64>::default();
+    gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+    gauge
+}
+
+/// Statements per database, and each replica's rotation and lag.
+fn register_databases(databases: &[DatabaseStatus], registry: &mut Registry) {
+    let statements = Family::<[(&'static str, String); 1], Counter>::default();
+    let failed = Family::<[(&'static str, String); 1], Counter>::default();
+    let in_rotation = Family::<[(&'static str, String); 1], Gauge>::default();
+    let lag = Family::<[(&'static str, String); 1], Gauge<f64, AtomicU64>>::default();
+    for database in databases {
+        let label = [("database", database.name.clone())];
+        statements.get_or_create(&label).inc_by(database.statements);
+        failed
+            .get_or_create(&label)
+            .inc_by(database.failed_statements);
+        if let Some(rotation) = database.in_rotation {
+            in_rotation.get_or_create(&label).set(i64::from(rotation));
+        }
+        if let Some(lag_ms) = database.lag_ms {
+            lag.get_or_create(&label).set(lag_ms as f64 / 1000.0);
+        }
+    }
+    registry.register(
+        "database_queries",
+        "SQL statements run on each database (primary, replica-1, …) by requests",
+        statements,
+    );
+    registry.register(
+        "database_errors",
+        "SQL statements that failed on each database",
+        failed,
+    );
+    if databases.len() > 1 {
+        registry.register(
+            "replica_in_rotation",
+            "1 while the replica passes its checks and takes reads, else 0",
+            in_rotation,
+        );
+        registry.register_with_unit(
+            "replica_lag",
+            "Upper bound on how far the replica's reads lag behind the primary, at its last check",
+            Unit::Seconds,
+            lag,
+        );
+    }
+}
+
 /// What live subscriptions hold when Prometheus scrapes.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveUsage {
@@ -347,11 +400,6 @@ pub struct LiveUsage {
 
 impl LiveUsage {
     fn register(self, registry: &mut Registry) {
-        let gauge = |value: u64| {
-            let gauge = Gauge::<i64>::default();
-            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
-            gauge
-        };
         registry.register(
             "subscriptions",
             "Live subscriptions open (releaseEvents), over WebSocket and SSE",
@@ -398,7 +446,7 @@ fn outcome_label(outcome: &str) -> String {
 
 /// Figures read at scrape time, in a registry of their own so that a failed read leaves its
 /// metrics out of the scrape instead of repeating stale values.
-async fn sample(db: &DatabaseConnection) -> Registry {
+async fn sample(db: &DatabaseConnection, reads: &DatabaseConnection) -> Registry {
     let mut registry = Registry::with_prefix(PREFIX);
     // The pool first: the archive read below takes a connection of its own.
     if let Some(pool) = PoolUsage::of(db) {
@@ -423,7 +471,7 @@ async fn sample(db: &DatabaseConnection) -> Registry {
         );
     }
 
-    let stats = tokio::time::timeout(ARCHIVE_READ_TIMEOUT, ArchiveStats::read(db)).await;
+    let stats = tokio::time::timeout(ARCHIVE_READ_TIMEOUT, ArchiveStats::read(reads)).await;
     let up = Gauge::<i64>::default();
     registry.register(
         "archive_stats_up",

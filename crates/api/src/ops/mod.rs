@@ -5,4 +5,6 @@ pub mod archive_changes;
 pub mod config;
 pub mod limits;
 pub mod metrics;
+pub mod read_routing;
 pub mod telemetry;
+pub mod wal_position;

@@ -38,11 +38,17 @@ pub fn subscription_data_loader(store: Store) -> ArchiveDataLoader {
     loader
 }
 
-/// `batch` with a loader of its own in each request's data. Given here, by the caller of the
+/// `batch` reading `store`: the store and a loader of its own in each request's data. Given here, by the caller of the
 /// schema, rather than by a schema extension: any extension makes the executor wrap every
 /// field of every response in the extension chain.
 pub fn with_request_loaders(batch: BatchRequest, store: &Store) -> BatchRequest {
-    let with_loader = |request: Request| request.data(request_data_loader(store.clone()));
+    // The store goes in the request's data too: it overrides the schema's, so that every
+    // resolver of the request reads the database chosen for it.
+    let with_loader = |request: Request| {
+        request
+            .data(request_data_loader(store.clone()))
+            .data(store.clone())
+    };
     match batch {
         BatchRequest::Single(request) => BatchRequest::Single(with_loader(request)),
         BatchRequest::Batch(requests) => {
