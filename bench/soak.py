@@ -236,7 +236,7 @@ def inject(kind, args, log):
         terminated = psql(
             args.db,
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+            "WHERE datname = current_database() AND application_name = 'pressroom-listener'",
         )
         log["terminate_listener"] = {"terminated": int(terminated or 0)}
         return []

@@ -560,7 +560,7 @@ async fn repeated_queries_are_answered_from_memory_until_the_archive_changes() {
         .query_one_raw(Statement::from_string(
             writer.get_database_backend(),
             "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+             WHERE datname = current_database() AND application_name = 'pressroom-listener'",
         ))
         .await
         .ok()

@@ -26,6 +26,9 @@ use tokio::sync::watch;
 
 use crate::ops::wal_position::WalPosition;
 
+/// How the listener's connection shows in `pg_stat_activity.application_name`.
+pub const LISTENER_APPLICATION_NAME: &str = "pressroom-listener";
+
 /// Longest wait between attempts to reconnect the listener.
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
@@ -103,7 +106,7 @@ impl ArchiveChanges {
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(MAX_RECONNECT_DELAY)
-            .connect_lazy_with(options);
+            .connect_lazy_with(options.application_name(LISTENER_APPLICATION_NAME));
         let (news, _) = watch::channel(ChangeNews::default());
         let shared = Arc::new(Shared {
             generation: AtomicU64::new(0),

@@ -344,8 +344,11 @@ fn gauge(value: u64) -> Gauge<i64> {
     gauge
 }
 
-/// Statements per database, and each replica's rotation and lag.
+/// Statements per database, and each replica's rotation and lag (with replicas only).
 fn register_databases(databases: &[DatabaseStatus], registry: &mut Registry) {
+    if databases.len() < 2 {
+        return;
+    }
     let statements = Family::<[(&'static str, String); 1], Counter>::default();
     let failed = Family::<[(&'static str, String); 1], Counter>::default();
     let in_rotation = Family::<[(&'static str, String); 1], Gauge>::default();
@@ -373,19 +376,17 @@ fn register_databases(databases: &[DatabaseStatus], registry: &mut Registry) {
         "SQL statements that failed on each database",
         failed,
     );
-    if databases.len() > 1 {
-        registry.register(
-            "replica_in_rotation",
-            "1 while the replica passes its checks and takes reads, else 0",
-            in_rotation,
-        );
-        registry.register_with_unit(
-            "replica_lag",
-            "Upper bound on how far the replica's reads lag behind the primary, at its last check",
-            Unit::Seconds,
-            lag,
-        );
-    }
+    registry.register(
+        "replica_in_rotation",
+        "1 while the replica passes its checks and takes reads, else 0",
+        in_rotation,
+    );
+    registry.register_with_unit(
+        "replica_lag",
+        "Upper bound on how far the replica's reads lag behind the primary, at its last check",
+        Unit::Seconds,
+        lag,
+    );
 }
 
 /// What live subscriptions hold when Prometheus scrapes.

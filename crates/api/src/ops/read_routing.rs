@@ -256,12 +256,15 @@ impl ReadRouting {
     /// Every read on `primary`.
     pub fn primary_only(primary: DatabaseConnection) -> ReadRouting {
         let sampler = primary.clone();
-        ReadRouting::over(
-            counted(PRIMARY, "", primary),
-            sampler,
-            Vec::new(),
-            ReplicaSettings::default(),
-        )
+        // Not counted: per-database figures only matter with replicas, and a metric callback
+        // of ours would replace one the caller set on the connection.
+        let primary = Arc::new(Database {
+            name: Arc::from(PRIMARY),
+            shown_url: String::new(),
+            store: Store::new(primary),
+            usage: Arc::default(),
+        });
+        ReadRouting::over(primary, sampler, Vec::new(), ReplicaSettings::default())
     }
 
     fn over(
