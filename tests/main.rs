@@ -7,7 +7,9 @@
 //! Prerequisites are checked where a test first needs them and fail with one line saying how to
 //! install or start what is missing: PostgreSQL at `TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), Node.js 20+ and npm for `clients` (which
-//! installs `clients/node_modules` itself), Chromium for the browser test.
+//! installs `clients/node_modules` itself), Chromium for the browser test, Python 3 with its
+//! `venv` module for `syndication` and `deploy` (which install `clients/requirements.txt`
+//! themselves).
 
 #![allow(
     clippy::unwrap_used,
@@ -17,6 +19,7 @@
 
 mod api;
 mod clients;
+mod deploy;
 mod explorer;
 mod facets;
 mod faults;

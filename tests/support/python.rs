@@ -1,5 +1,6 @@
 //! The Python clients in `clients/` (feedparser and the sitemap's XML Schema validation, for
-//! `clients/feeds.py`), installed on first use into a virtual environment under `target/`:
+//! `clients/feeds.py`; kubernetes-validate, for the manifests of `deploy/`), installed on first
+//! use into a virtual environment under `target/`:
 //! `cargo test` alone runs them on a machine with Python 3 and its `venv` module. Every package
 //! comes from PyPI, pinned with its hash in `clients/requirements.txt`.
 
@@ -64,8 +65,8 @@ fn install(venv: &Path, clients: &Path) -> Result<PathBuf, String> {
         run(
             Command::new("python3").arg("-m").arg("venv").arg(venv),
             "python3 -m venv target/python-clients",
-            "Python 3 with its venv module is needed for the feed tests: install it (Debian: \
-             `apt-get install python3 python3-venv`)",
+            "Python 3 with its venv module is needed for the feed and deploy tests: install it \
+             (Debian: `apt-get install python3 python3-venv`)",
         )?;
     }
     std::fs::remove_file(&stamp).ok();
