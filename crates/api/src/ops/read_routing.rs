@@ -26,7 +26,6 @@ use sea_orm::sea_query::{Alias, Expr, Func, PostgresQueryBuilder, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use tokio::sync::Notify;
 
-use crate::error::chain;
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::wal_position::WalPosition;
 use crate::store::Store;
@@ -540,7 +539,7 @@ impl Checker {
                 }
                 Ok(Err(error)) => {
                     if samples.up {
-                        tracing::warn!(error = %chain(&error), "the primary cannot be sampled: replica lag is measured on the replicas alone");
+                        tracing::warn!(error = ?error, "the primary cannot be sampled: replica lag is measured on the replicas alone");
                     }
                     samples.up = false;
                 }
@@ -569,7 +568,7 @@ impl Checker {
             let health = match tokio::time::timeout(timeout, replica_report(replica.database.store.db())).await {
                 Ok(Ok(report)) => self.judge(&inner, &report),
                 Ok(Err(error)) => {
-                    tracing::debug!(replica = %replica.database.name, error = %chain(&error), "replica check failed");
+                    tracing::debug!(replica = %replica.database.name, error = ?error, "replica check failed");
                     Health {
                         reason: Some(format!("cannot be reached or checked: {}", short_error(&error))),
                         ..Health::default()
