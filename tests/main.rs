@@ -28,6 +28,7 @@ mod ingest;
 mod live;
 mod observability;
 mod pages;
+mod pooler;
 mod related;
 mod replicas;
 mod search;

@@ -267,7 +267,7 @@ impl Drop for Cluster {
     }
 }
 
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -275,7 +275,7 @@ fn running_as_root() -> bool {
 }
 
 /// A port nobody listens on right now (the OS picks it; the listener is closed at once).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())

@@ -33,6 +33,7 @@ pub mod clients;
 pub mod cluster;
 pub mod expected;
 pub mod json;
+pub mod pgbouncer;
 pub mod prerequisites;
 pub mod python;
 

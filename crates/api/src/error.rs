@@ -322,4 +322,17 @@ pub enum StartupError {
     PublicUrl(String),
     #[error("cannot use the read replicas")]
     Replicas(#[from] crate::ops::read_routing::RoutingError),
+    #[error(
+        "--migrate and --ingest cannot run through a transaction pooler (--database-pooler transaction): run `ingest --migrate` with a direct URL to the primary first"
+    )]
+    ThroughPooler,
+    #[error(
+        "--database-pooler transaction needs --listen-url (DATABASE_LISTEN_URL), a direct connection to the primary: LISTEN does not work through transaction pooling"
+    )]
+    PoolerWithoutListenUrl,
+    #[error("invalid --listen-url {url}")]
+    ListenUrl {
+        url: String,
+        source: sea_orm::sqlx::Error,
+    },
 }

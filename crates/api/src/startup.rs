@@ -20,10 +20,20 @@ use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::config::{Config, IngestPlan, StartupPlan};
 use crate::ops::limits::ConnectionLimits;
 use crate::ops::read_routing::ReadRouting;
+use crate::store::Store;
 
 /// Runs the server as configured, until a shutdown signal.
 pub async fn run(config: Config) -> Result<(), StartupError> {
     let plan = config.startup_plan();
+    let pool = config.pool_settings();
+    if pool.pooler == database::Pooler::Transaction {
+        if plan.migrate || plan.ingest != IngestPlan::Nothing {
+            return Err(StartupError::ThroughPooler);
+        }
+        if config.listen_url.is_none() {
+            return Err(StartupError::PoolerWithoutListenUrl);
+        }
+    }
     // A start that fails must not leave a half-made embedded archive behind: the next start
     // would take it for a real one.
     let created = (plan.database_url == database::DEFAULT_DATABASE_URL
@@ -53,15 +63,23 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     println!("GraphQL playground: http://{address}{GRAPHQL_PATH}");
     let capacity = config.response_cache_mib.saturating_mul(1024 * 1024);
     // One listener for the process, shared by the response cache and the subscriptions.
-    let changes = ArchiveChanges::follow(&db);
+    let changes = match &config.listen_url {
+        Some(url) => Some(ArchiveChanges::follow_at(url.parse().map_err(
+            |source| StartupError::ListenUrl {
+                url: database::redact_url(url),
+                source,
+            },
+        )?)),
+        None => ArchiveChanges::follow(&db),
+    };
     let reads = if config.replica_urls.is_empty() {
-        ReadRouting::primary_only(db.clone())
+        ReadRouting::primary_only(Store::over(db.clone(), &pool))
     } else {
         ReadRouting::with_replicas(
             db.clone(),
             &database::redact_url(&plan.database_url),
             &config.replica_urls,
-            &config.pool_settings(),
+            &pool,
             config.replica_settings(),
             changes.clone(),
         )
@@ -76,6 +94,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         );
     }
     let mut state = AppState::with_limits(db, config.limits.clone())
+        .with_pool_settings(&pool)
         .with_subscription_limits(config.subscription_limits.clone())
         .with_cors_origins(&config.cors_origins)?
         .with_public_url(config.public_url.as_deref())?

@@ -14,6 +14,20 @@ pub const DEFAULT_SQLITE_FILE: &str = "archive.sqlite";
 /// A pooled connection idle for this long is pinged before it is handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
+/// What the URL reaches: the database server itself, or a pooler that hands out server
+/// connections one transaction at a time (PgBouncer's `pool_mode = transaction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pooler {
+    /// The server, or a pooler in session mode: everything a session holds is kept.
+    #[default]
+    None,
+    /// A transaction pooler: nothing may outlive a transaction. The pool keeps no prepared
+    /// statements and sends no startup options the pooler would refuse (`options` with the
+    /// statement timeout, `extra_float_digits`); statements must run inside transactions (the
+    /// api's read layer wraps each in one) and the statement timeout be set in each.
+    Transaction,
+}
+
 /// How long to wait for the database, and how many connections to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolSettings {
@@ -23,7 +37,10 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
     pub max_connections: u32,
     /// PostgreSQL's `statement_timeout` on every connection; `None` leaves the server's.
+    /// Behind a transaction pooler it is not sent at connection: the caller sets it per
+    /// transaction.
     pub statement_timeout: Option<Duration>,
+    pub pooler: Pooler,
 }
 
 impl Default for PoolSettings {
@@ -34,6 +51,7 @@ impl Default for PoolSettings {
             acquire_timeout: Duration::from_secs(5),
             max_connections: 10,
             statement_timeout: None,
+            pooler: Pooler::None,
         }
     }
 }
@@ -73,6 +91,10 @@ fn connect_options(url: &str, settings: &PoolSettings) -> ConnectOptions {
     if url.starts_with("sqlite:") {
         // Concurrent writers wait for each other instead of failing at once.
         options.map_sqlx_sqlite_opts(|opts| opts.busy_timeout(Duration::from_secs(30)));
+    } else if settings.pooler == Pooler::Transaction {
+        options.map_sqlx_postgres_opts(|opts| {
+            opts.statement_cache_capacity(0).extra_float_digits(None)
+        });
     } else if let Some(timeout) = settings.statement_timeout {
         let milliseconds = timeout.as_millis().to_string();
         options.map_sqlx_postgres_opts(move |opts| {

@@ -14,6 +14,7 @@ use ingest::generate::{DEFAULT_RELEASES_PER_FILE, GenerateOptions};
 use ingest::tag::Tagger;
 use ingest::{LoadOptions, ReleaseSource, prepare};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::TransactionTrait;
 
 /// Parse press-release listings, tag each release with the programmes and offices it concerns,
 /// and load them into the archive database in one all-or-nothing transaction.
@@ -41,6 +42,12 @@ struct Cli {
     #[arg(long, env = "MIGRATE")]
     migrate: bool,
 
+    /// Set when DATABASE_URL goes through a pooler in transaction pooling mode (PgBouncer's
+    /// `pool_mode = transaction`): the load still runs in one transaction, under its lock, with
+    /// the statement cache off. --migrate then needs a direct URL and is refused.
+    #[arg(long, env = "DATABASE_POOLER", value_enum, default_value_t = PoolerMode::None)]
+    database_pooler: PoolerMode,
+
     /// Parse and tag only: print one JSON object per release and write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -52,6 +59,13 @@ struct Cli {
     /// Log filter, e.g. `info` or `ingest=debug` (RUST_LOG syntax).
     #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
     log_level: String,
+}
+
+/// `--database-pooler`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PoolerMode {
+    None,
+    Transaction,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,7 +154,20 @@ async fn execute(
         return print_releases(input);
     }
 
-    let db = database::connect(&cli.database_url)
+    let pooled = cli.database_pooler == PoolerMode::Transaction;
+    anyhow::ensure!(
+        !(pooled && cli.migrate),
+        "--migrate cannot run through a transaction pooler (--database-pooler transaction): run it with a direct URL to the primary"
+    );
+    let settings = database::PoolSettings {
+        pooler: if pooled {
+            database::Pooler::Transaction
+        } else {
+            database::Pooler::None
+        },
+        ..database::PoolSettings::default()
+    };
+    let db = database::connect_with(&cli.database_url, &settings)
         .await
         .with_context(|| {
             format!(
@@ -153,7 +180,13 @@ async fn execute(
             .await
             .context("cannot apply migrations")?;
     } else {
-        let pending = Migrator::get_pending_migrations(&db)
+        // In a transaction: through a transaction pooler, a statement outside one may lose its
+        // server connection between its parse and its execution.
+        let txn = db.begin().await.context("cannot begin a transaction")?;
+        let pending = Migrator::get_pending_migrations(&txn)
+            .await
+            .context("cannot read the database's migration state")?;
+        txn.commit()
             .await
             .context("cannot read the database's migration state")?;
         anyhow::ensure!(

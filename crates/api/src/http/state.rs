@@ -69,7 +69,7 @@ impl AppState {
         AppState {
             schema: build_schema(Store::new(db.clone()), live.clone(), &limits),
             store: Store::new(db.clone()),
-            reads: ReadRouting::primary_only(db.clone()),
+            reads: ReadRouting::primary_only(Store::new(db.clone())),
             db,
             limits: Arc::new(limits),
             metrics: Metrics::new(),
@@ -84,6 +84,15 @@ impl AppState {
             stopping: Arc::new(watch::channel(false).0),
             sitemap: Sitemap::default(),
         }
+    }
+
+    /// Reads as `settings` require (behind a transaction pooler, each statement in a
+    /// transaction of its own). Before `following` and `with_read_routing`, which use the store.
+    pub fn with_pool_settings(mut self, settings: &database::PoolSettings) -> AppState {
+        self.store = Store::over(self.db.clone(), settings);
+        self.reads = ReadRouting::primary_only(self.store.clone());
+        self.schema = build_schema(self.store.clone(), self.live.clone(), &self.limits);
+        self
     }
 
     /// Subscriptions within `limits` (before `following`, which reads them).

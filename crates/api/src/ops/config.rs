@@ -87,6 +87,20 @@ pub struct Config {
     #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// What the database URLs reach: `none`, the servers (or a pooler in session mode); or
+    /// `transaction`, a pooler in transaction pooling mode such as PgBouncer's
+    /// `pool_mode = transaction`. Then each read runs in a short transaction of its own with the
+    /// statement cache off, the statement timeout is set per transaction, the change listener
+    /// connects to --listen-url, and --migrate is refused (migrate with a direct URL).
+    #[arg(long, env = "DATABASE_POOLER", value_enum, default_value_t = PoolerMode::None)]
+    pub database_pooler: PoolerMode,
+
+    /// A direct connection to the primary (not through a pooler) for the change listener, which
+    /// needs a session of its own for LISTEN. Required with --database-pooler transaction;
+    /// defaults to DATABASE_URL otherwise.
+    #[arg(long, env = "DATABASE_LISTEN_URL", value_name = "URL")]
+    pub listen_url: Option<String>,
+
     /// A read replica of DATABASE_URL (a PostgreSQL hot standby): postgres://…; may be repeated
     /// (comma-separated in the variable). Reads go to the replicas in rotation in turn, and to
     /// DATABASE_URL, the primary, only while none is; the primary keeps the change listener.
@@ -140,6 +154,22 @@ pub struct Config {
     pub catalogue: Option<PathBuf>,
 }
 
+/// `--database-pooler`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PoolerMode {
+    None,
+    Transaction,
+}
+
+impl From<PoolerMode> for database::Pooler {
+    fn from(mode: PoolerMode) -> database::Pooler {
+        match mode {
+            PoolerMode::None => database::Pooler::None,
+            PoolerMode::Transaction => database::Pooler::Transaction,
+        }
+    }
+}
+
 /// What to do before serving, once defaults are applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartupPlan {
@@ -178,6 +208,7 @@ impl Config {
             acquire_timeout,
             max_connections: self.db_max_connections,
             statement_timeout: Some(self.limits.request_timeout()),
+            pooler: self.database_pooler.into(),
         }
     }
 

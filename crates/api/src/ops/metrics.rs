@@ -27,6 +27,7 @@ use sea_orm::{
 };
 
 use crate::ops::read_routing::DatabaseStatus;
+use crate::store::ReadConnection;
 
 /// Where Prometheus scrapes.
 pub const METRICS_PATH: &str = "/metrics";
@@ -275,7 +276,7 @@ impl Metrics {
     pub async fn render(
         &self,
         db: &DatabaseConnection,
-        reads: &DatabaseConnection,
+        reads: &ReadConnection,
         databases: &[DatabaseStatus],
         cache: Option<CacheUsage>,
         live: LiveUsage,
@@ -447,7 +448,7 @@ fn outcome_label(outcome: &str) -> String {
 
 /// Figures read at scrape time, in a registry of their own so that a failed read leaves its
 /// metrics out of the scrape instead of repeating stale values.
-async fn sample(db: &DatabaseConnection, reads: &DatabaseConnection) -> Registry {
+async fn sample(db: &DatabaseConnection, reads: &ReadConnection) -> Registry {
     let mut registry = Registry::with_prefix(PREFIX);
     // The pool first: the archive read below takes a connection of its own.
     if let Some(pool) = PoolUsage::of(db) {
@@ -587,7 +588,7 @@ struct ArchiveStats {
 }
 
 impl ArchiveStats {
-    async fn read(db: &DatabaseConnection) -> Result<ArchiveStats, DbErr> {
+    async fn read(db: &ReadConnection) -> Result<ArchiveStats, DbErr> {
         let releases: Option<Option<i64>> = release_day_count::Entity::find()
             .select_only()
             .column_as(

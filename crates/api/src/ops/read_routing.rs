@@ -28,7 +28,7 @@ use tokio::sync::Notify;
 
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::wal_position::WalPosition;
-use crate::store::Store;
+use crate::store::{ReadConnection, Store};
 
 /// The name of the primary in logs, `/readyz` and `/metrics`.
 pub const PRIMARY: &str = "primary";
@@ -188,7 +188,7 @@ struct PrimarySamples {
 struct Inner {
     primary: Arc<Database>,
     /// The primary's pool, uncounted: its WAL position is sampled on it, which is no read.
-    sampler: DatabaseConnection,
+    sampler: Store,
     replicas: Vec<Replica>,
     next: AtomicUsize,
     settings: ReplicaSettings,
@@ -253,14 +253,14 @@ pub struct DatabaseStatus {
 
 impl ReadRouting {
     /// Every read on `primary`.
-    pub fn primary_only(primary: DatabaseConnection) -> ReadRouting {
+    pub fn primary_only(primary: Store) -> ReadRouting {
         let sampler = primary.clone();
         // Not counted: per-database figures only matter with replicas, and a metric callback
         // of ours would replace one the caller set on the connection.
         let primary = Arc::new(Database {
             name: Arc::from(PRIMARY),
             shown_url: String::new(),
-            store: Store::new(primary),
+            store: primary,
             usage: Arc::default(),
         });
         ReadRouting::over(primary, sampler, Vec::new(), ReplicaSettings::default())
@@ -268,7 +268,7 @@ impl ReadRouting {
 
     fn over(
         primary: Arc<Database>,
-        sampler: DatabaseConnection,
+        sampler: Store,
         replicas: Vec<Arc<Database>>,
         settings: ReplicaSettings,
     ) -> ReadRouting {
@@ -313,7 +313,8 @@ impl ReadRouting {
         if primary.get_database_backend() != DatabaseBackend::Postgres {
             return Err(RoutingError::NotPostgres);
         }
-        let identity = primary_identity(&primary)
+        let sampler = Store::over(primary.clone(), pool);
+        let identity = primary_identity(sampler.db())
             .await
             .map_err(RoutingError::PrimaryIdentity)?;
         let mut replicas = Vec::with_capacity(replica_urls.len());
@@ -328,10 +329,14 @@ impl ReadRouting {
                     url: shown_url.clone(),
                     source,
                 })?;
-            replicas.push(counted(&format!("replica-{}", index + 1), &shown_url, db));
+            replicas.push(counted(
+                &format!("replica-{}", index + 1),
+                &shown_url,
+                db,
+                pool,
+            ));
         }
-        let sampler = primary.clone();
-        let primary = counted(PRIMARY, shown_primary_url, primary);
+        let primary = counted(PRIMARY, shown_primary_url, primary, pool);
         let routing = ReadRouting::over(primary, sampler, replicas, settings);
         let checker = Checker {
             routing: Arc::downgrade(&routing.inner),
@@ -453,8 +458,13 @@ impl ReadRouting {
     }
 }
 
-/// `db` with its statements counted, under `name`.
-fn counted(name: &str, shown_url: &str, mut db: DatabaseConnection) -> Arc<Database> {
+/// `db` with its statements counted, under `name`, run as `pool` requires.
+fn counted(
+    name: &str,
+    shown_url: &str,
+    mut db: DatabaseConnection,
+    pool: &database::PoolSettings,
+) -> Arc<Database> {
     let usage = Arc::new(StatementCounts::default());
     let counts = Arc::clone(&usage);
     db.set_metric_callback(move |info| {
@@ -466,7 +476,7 @@ fn counted(name: &str, shown_url: &str, mut db: DatabaseConnection) -> Arc<Datab
     Arc::new(Database {
         name: Arc::from(name),
         shown_url: shown_url.to_owned(),
-        store: Store::new(db),
+        store: Store::over(db, pool),
         usage,
     })
 }
@@ -528,7 +538,7 @@ impl Checker {
             return;
         };
         let timeout = inner.settings.check_timeout;
-        let sampled = tokio::time::timeout(timeout, current_wal_position(&inner.sampler)).await;
+        let sampled = tokio::time::timeout(timeout, current_wal_position(inner.sampler.db())).await;
         let now = Instant::now();
         {
             let mut samples = inner.samples.lock().unwrap_or_else(PoisonError::into_inner);
@@ -734,7 +744,7 @@ fn replica_report_statement() -> String {
         .to_string(PostgresQueryBuilder)
 }
 
-async fn replica_report(db: &DatabaseConnection) -> Result<ReplicaReport, DbErr> {
+async fn replica_report(db: &ReadConnection) -> Result<ReplicaReport, DbErr> {
     let statement = Statement::from_string(DatabaseBackend::Postgres, replica_report_statement());
     let row = db
         .query_one_raw(statement)
@@ -768,7 +778,7 @@ async fn replica_report(db: &DatabaseConnection) -> Result<ReplicaReport, DbErr>
 }
 
 /// The last migration applied to the database of `db`.
-async fn last_migration(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
+async fn last_migration(db: &ReadConnection) -> Result<Option<String>, DbErr> {
     let statement = Query::select()
         .expr_as(
             Func::max(Expr::col(Alias::new("version"))),
@@ -785,7 +795,7 @@ async fn last_migration(db: &DatabaseConnection) -> Result<Option<String>, DbErr
     }
 }
 
-async fn primary_identity(db: &DatabaseConnection) -> Result<PrimaryIdentity, DbErr> {
+async fn primary_identity(db: &ReadConnection) -> Result<PrimaryIdentity, DbErr> {
     let statement = Query::select()
         .expr_as(
             Expr::cust("(SELECT system_identifier FROM pg_control_system())::text"),
@@ -806,7 +816,7 @@ async fn primary_identity(db: &DatabaseConnection) -> Result<PrimaryIdentity, Db
     })
 }
 
-async fn current_wal_position(db: &DatabaseConnection) -> Result<WalPosition, DbErr> {
+async fn current_wal_position(db: &ReadConnection) -> Result<WalPosition, DbErr> {
     let statement = Query::select()
         .expr_as(text_of("pg_current_wal_lsn"), Alias::new("position"))
         .to_string(PostgresQueryBuilder);
@@ -909,7 +919,7 @@ mod tests {
     #[test]
     fn only_an_answer_from_a_database_that_replayed_the_change_shows_it() {
         let db = DatabaseConnection::default();
-        let database = counted("replica-1", "", db);
+        let database = counted("replica-1", "", db, &database::PoolSettings::default());
         let target = |replayed| ReadTarget {
             store: database.store.clone(),
             database: Arc::clone(&database),

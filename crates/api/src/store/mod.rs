@@ -13,9 +13,13 @@
 //! - `related`: the candidates and scores of `Release.related`;
 //! - `search`: the search language, parsed once per request;
 //! - `sitemap`: releases in the order they were stored, in pages named by their first release;
-//! - `changes`: the change log that live subscriptions follow and replay.
+//! - `changes`: the change log that live subscriptions follow and replay;
+//! - `read_connection`: how a statement runs: on the pool, or in a transaction of its own
+//!   behind a transaction pooler.
 
-use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 
 pub mod catalogue;
 pub mod changes;
@@ -23,6 +27,7 @@ pub mod criteria;
 pub mod dialect;
 pub mod facets;
 pub mod page;
+pub mod read_connection;
 pub mod related;
 pub mod releases;
 pub mod search;
@@ -34,6 +39,7 @@ pub mod tags;
 mod sql_snapshots;
 
 pub use dialect::Dialect;
+pub use read_connection::ReadConnection;
 
 /// Why a read failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -52,17 +58,47 @@ pub enum StoreError {
 /// The archive's database, read by the API. Cloning is cheap (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: DatabaseConnection,
+    db: ReadConnection,
 }
 
 impl Store {
+    /// Statements straight on `db`'s pool.
     pub fn new(db: DatabaseConnection) -> Store {
-        Store { db }
+        Store {
+            db: ReadConnection::direct(db),
+        }
     }
 
-    /// The connection pool, for statements that need no dialect.
-    pub fn db(&self) -> &DatabaseConnection {
+    /// Behind a transaction pooler: each statement in a transaction of its own on `db`, with
+    /// `statement_timeout` set in it (see `read_connection`).
+    pub fn transaction_pooled(
+        db: DatabaseConnection,
+        statement_timeout: Option<Duration>,
+    ) -> Store {
+        Store {
+            db: ReadConnection::transaction_pooled(db, statement_timeout),
+        }
+    }
+
+    /// Statements on `db` as its pool settings require: each in a transaction of its own
+    /// behind a transaction pooler, straight on the pool otherwise.
+    pub fn over(db: DatabaseConnection, settings: &database::PoolSettings) -> Store {
+        match settings.pooler {
+            database::Pooler::Transaction => {
+                Store::transaction_pooled(db, settings.statement_timeout)
+            }
+            database::Pooler::None => Store::new(db),
+        }
+    }
+
+    /// What statements run on.
+    pub fn db(&self) -> &ReadConnection {
         &self.db
+    }
+
+    /// The pool itself, for its gauges.
+    pub fn pool(&self) -> &DatabaseConnection {
+        self.db.pool()
     }
 
     /// The SQL dialect of the database.

@@ -190,7 +190,7 @@ impl Store {
             .and_where(table.tag_col().is_in(ids.iter().copied()))
             .group_by_col((table.table.clone(), table.tag_id.clone()))
             .take();
-        let rows = StatsRow::find_by_statement(self.db().get_database_backend().build(&query))
+        let rows = StatsRow::find_by_statement(self.pool().get_database_backend().build(&query))
             .all(self.db())
             .await?;
         let mut stats: HashMap<i32, ReleaseStats> = ids
