@@ -391,7 +391,24 @@ async fn a_standby_stopped_under_load_costs_no_request() {
             );
             tokio::spawn(async move {
                 let (mut answered, mut failed) = (0, Vec::new());
+                let base = url.trim_end_matches("/graphql").to_owned();
+                let mut n = 0usize;
                 while running.load(Ordering::Relaxed) {
+                    n += 1;
+                    // GraphQL mostly, and pages and feeds, which read through the rotation too.
+                    let page = match n % 4 {
+                        1 => Some("/releases/score-pilot-experience-sharing-conference"),
+                        2 => Some("/feeds/releases.json?programme=score"),
+                        _ => None,
+                    };
+                    if let Some(path) = page {
+                        match client.get(format!("{base}{path}")).send().await {
+                            Ok(response) if response.status() == 200 => answered += 1,
+                            Ok(response) => failed.push(format!("{path}: {}", response.status())),
+                            Err(error) => failed.push(format!("{path}: {error}")),
+                        }
+                        continue;
+                    }
                     match post(&client, &url, LOAD_QUERY).await {
                         Ok(data) if data == expected => answered += 1,
                         Ok(data) => failed.push(format!("different data: {data}")),

@@ -194,6 +194,21 @@ impl ApiError {
     }
 }
 
+/// Whether `error`, or an error that caused it, says that a database could not be reached or
+/// its connection broke (not that it refused a statement).
+pub fn lost_connection(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(database) = error.downcast_ref::<DbErr>()
+            && matches!(database_failure(database), DatabaseFailure::Unreachable)
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
 /// How a database error looks from the client's side.
 enum DatabaseFailure {
     /// No connection could be had or kept: the database is down, restarting or unreachable.

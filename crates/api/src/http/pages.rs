@@ -8,12 +8,13 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::error::{ApiError, ErrorCode, chain};
+use crate::error::{ApiError, ErrorCode, chain, lost_connection};
 use crate::http::document::Document;
 use crate::http::public_url::base_url;
 use crate::http::state::AppState;
 use crate::site::links::Links;
 use crate::site::pages::{self, Page, PageError};
+use crate::store::Store;
 
 const HTML: &str = "text/html; charset=utf-8";
 
@@ -31,7 +32,14 @@ async fn release(
     headers: HeaderMap,
 ) -> Response {
     let links = links(&state, &headers);
-    let page = pages::release_page(&state.reads.choose().store, &links, &slug).await;
+    let (links, slug) = (&links, &slug);
+    let page = state
+        .reads
+        .read(
+            |store: Store| async move { pages::release_page(&store, links, slug).await },
+            |error| lost_connection(error),
+        )
+        .await;
     respond(page, &uri, &headers)
 }
 
@@ -42,7 +50,14 @@ async fn programme(
     headers: HeaderMap,
 ) -> Response {
     let links = links(&state, &headers);
-    let page = pages::programme_page(&state.reads.choose().store, &links, &slug).await;
+    let (links, slug) = (&links, &slug);
+    let page = state
+        .reads
+        .read(
+            |store: Store| async move { pages::programme_page(&store, links, slug).await },
+            |error| lost_connection(error),
+        )
+        .await;
     respond(page, &uri, &headers)
 }
 
@@ -53,7 +68,14 @@ async fn office(
     headers: HeaderMap,
 ) -> Response {
     let links = links(&state, &headers);
-    let page = pages::office_page(&state.reads.choose().store, &links, &slug).await;
+    let (links, slug) = (&links, &slug);
+    let page = state
+        .reads
+        .read(
+            |store: Store| async move { pages::office_page(&store, links, slug).await },
+            |error| lost_connection(error),
+        )
+        .await;
     respond(page, &uri, &headers)
 }
 

@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorCode, chain};
+use crate::error::{ApiError, ErrorCode, chain, lost_connection};
 use crate::http::document::Document;
 use crate::http::public_url::base_url;
 use crate::http::state::AppState;
@@ -22,7 +22,7 @@ use crate::site::query::{Parameters, QueryError};
 use crate::site::sitemap::{
     CATALOGUE_PATH, INDEX_PATH, RELEASES_PATH, ROBOTS_PATH, START, Sitemap, SitemapError, robots,
 };
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const XML: &str = "application/xml";
@@ -140,13 +140,17 @@ async fn feed(
     format: FeedFormat,
 ) -> Result<Document, Failure> {
     let query = FeedQuery::parse(query).map_err(Failure::BadRequest)?;
-    let feed = Feed::read(
-        &state.reads.choose().store,
-        links(state, headers),
-        format,
-        &query,
-    )
-    .await?;
+    let links = links(state, headers);
+    let feed = state
+        .reads
+        .read(
+            |store: Store| {
+                let (links, query) = (links.clone(), &query);
+                async move { Feed::read(&store, links, format, query).await }
+            },
+            |error| lost_connection(error),
+        )
+        .await?;
     let body = feed
         .render()
         .map_err(|error| Failure::Render(chain(&error)))?;
@@ -186,9 +190,16 @@ async fn json_feed(
 /// `GET /sitemap.xml`: the index.
 async fn sitemap_index(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let made = async {
+        let links = links(&state, &headers);
         let index = state
-            .sitemap
-            .index(&state.reads.choose().store, &links(&state, &headers))
+            .reads
+            .read(
+                |store: Store| {
+                    let (sitemap, links) = (state.sitemap, &links);
+                    async move { sitemap.index(&store, links).await }
+                },
+                |error| lost_connection(error),
+            )
             .await?;
         Ok(Document::ok(XML, index.body).last_modified(index.last_modified))
     }
@@ -199,8 +210,17 @@ async fn sitemap_index(State(state): State<AppState>, headers: HeaderMap) -> Res
 /// `GET /sitemap-catalogue.xml`: the home page, the programmes' and the offices' pages.
 async fn sitemap_catalogue(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let made = async {
-        let page =
-            Sitemap::catalogue(&state.reads.choose().store, &links(&state, &headers)).await?;
+        let links = links(&state, &headers);
+        let page = state
+            .reads
+            .read(
+                |store: Store| {
+                    let links = &links;
+                    async move { Sitemap::catalogue(&store, links).await }
+                },
+                |error| lost_connection(error),
+            )
+            .await?;
         Ok(Document::ok(XML, page.body))
     }
     .await;
@@ -215,9 +235,16 @@ async fn sitemap_releases(
 ) -> Response {
     let made = async {
         let start = releases_page_start(query.as_deref()).map_err(Failure::BadRequest)?;
+        let links = links(&state, &headers);
         let page = state
-            .sitemap
-            .releases(&state.reads.choose().store, &links(&state, &headers), start)
+            .reads
+            .read(
+                |store: Store| {
+                    let (sitemap, links) = (state.sitemap, &links);
+                    async move { sitemap.releases(&store, links, start).await }
+                },
+                |error| lost_connection(error),
+            )
             .await?;
         match page {
             Some(page) => Ok(Document::ok(XML, page.body).last_modified(page.last_modified)),

@@ -387,6 +387,36 @@ impl ReadRouting {
         (!Arc::ptr_eq(&other.database, &failed.database)).then_some(other)
     }
 
+    /// Runs `read` on the database chosen for it and, when it fails on a replica because of
+    /// `lost_connection` (the connection broke), once more on another database.
+    pub async fn read<T, E, F, Fut>(
+        &self,
+        read: F,
+        lost_connection: impl Fn(&E) -> bool,
+    ) -> Result<T, E>
+    where
+        F: Fn(Store) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let target = self.choose();
+        match read(target.store.clone()).await {
+            Err(error) if target.is_replica() && lost_connection(&error) => {
+                match self.choose_instead_of(&target) {
+                    Some(other) => {
+                        tracing::warn!(
+                            failed = target.name(),
+                            retry = other.name(),
+                            "a replica's connection broke during a read: reading elsewhere"
+                        );
+                        read(other.store).await
+                    }
+                    None => Err(error),
+                }
+            }
+            result => result,
+        }
+    }
+
     fn choose_except(&self, excluded: Option<&Arc<Database>>) -> ReadTarget {
         let replicas = &self.inner.replicas;
         if !replicas.is_empty() {
