@@ -235,6 +235,8 @@ pub enum RoutingError {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DatabaseStatus {
     pub name: String,
+    /// Without credentials; empty (and left out) when the primary was given without one.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub url: String,
     /// Answered its last check (replicas) or ping (the primary, in `/readyz`).
     pub up: bool,
