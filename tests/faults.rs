@@ -9,42 +9,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
 use integration_tests::binaries::ingest_binary;
 use integration_tests::cluster::{Cluster, StopMode};
+use integration_tests::sql::{connect_server, execute, query_text};
 use integration_tests::{Backend, TestDatabase, catalogue_path, run_from_drop, seeds_dir};
-
-/// The server's connection, opened the way the `api` binary opens it in production: its pool
-/// settings (short acquire wait, statement timeout) as its flags and environment give them.
-async fn connect_server(url: &str) -> DatabaseConnection {
-    let cli = api::Cli::try_parse_from(["api", "--database-url", url])
-        .expect("the api flags do not parse");
-    database::connect_with(url, &cli.config.pool_settings())
-        .await
-        .expect("cannot connect the server to its database")
-}
-
-async fn execute(db: &DatabaseConnection, sql: &str) {
-    db.execute_unprepared(sql)
-        .await
-        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
-}
-
-/// The first column of the first row of `sql`, as text.
-async fn query_text(db: &DatabaseConnection, sql: &str) -> String {
-    let row = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned()))
-        .await
-        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
-        .unwrap_or_else(|| panic!("`{sql}` returned no row"));
-    row.try_get_by_index::<String>(0)
-        .unwrap_or_else(|e| panic!("`{sql}` did not return text: {e}"))
-}
 
 // ---------------------------------------------------------------------------------------------
 // The database goes down under load.

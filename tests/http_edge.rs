@@ -430,23 +430,9 @@ async fn cache_lookups(app: &TestApp, result: &str) -> u64 {
     metric(app, &name).await.unwrap_or(0)
 }
 
-/// The value of the series `name` (with its labels) on `/metrics`, if it is there.
+/// The value of the series `name` (with its labels) on `/metrics`, if it is there, as a count.
 async fn metric(app: &TestApp, name: &str) -> Option<u64> {
-    let text = app
-        .get("/metrics")
-        .await
-        .text()
-        .await
-        .expect("GET /metrics");
-    let prefix = format!("{name} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map(|value| {
-            value
-                .trim()
-                .parse()
-                .unwrap_or_else(|e| panic!("{name}: a count, not {value:?}: {e}"))
-        })
+    app.metric(name).await.map(|value| value as u64)
 }
 
 /// Asks `query` until the newest release's title is `title`, for at most five seconds.

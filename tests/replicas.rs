@@ -15,13 +15,14 @@ use api::ops::archive_changes::ArchiveChanges;
 use api::ops::read_routing::{ReadRouting, ReplicaSettings, RoutingError};
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::Database;
 use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with_state};
 use integration_tests::binaries::api_binary;
 use integration_tests::cluster::{Cluster, StopMode};
 use integration_tests::seeds_dir;
+use integration_tests::sql::{connect_server, execute, query_text};
 
 /// The newest release and how many there are: what an ingest visibly changes.
 const NEWEST: &str = "{ releases(first: 1) { totalCount nodes { title } } }";
@@ -111,15 +112,6 @@ impl Topology {
     }
 }
 
-/// The server's connection, opened as the `api` binary opens it.
-async fn connect_server(url: &str) -> DatabaseConnection {
-    let cli = api::Cli::try_parse_from(["api", "--database-url", url])
-        .expect("the api flags do not parse");
-    database::connect_with(url, &cli.config.pool_settings())
-        .await
-        .expect("cannot connect the server to its database")
-}
-
 fn pool_settings() -> database::PoolSettings {
     api::Cli::try_parse_from(["api"])
         .expect("the api flags do not parse")
@@ -152,23 +144,6 @@ async fn routed_app(topology: &Topology, replica_urls: &[String], cache: bool) -
         state = state.with_response_cache(Some(cache));
     }
     spawn_app_with_state(state).await
-}
-
-async fn execute(db: &DatabaseConnection, sql: &str) {
-    db.execute_unprepared(sql)
-        .await
-        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
-}
-
-/// The first column of the first row of `sql`, as text.
-async fn query_text(db: &DatabaseConnection, sql: &str) -> String {
-    let row = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql.to_owned()))
-        .await
-        .unwrap_or_else(|e| panic!("`{sql}` failed: {e}"))
-        .unwrap_or_else(|| panic!("`{sql}` returned no row"));
-    row.try_get_by_index::<String>(0)
-        .unwrap_or_else(|e| panic!("`{sql}` did not return text: {e}"))
 }
 
 /// Statements that read the archive's releases on the server at `url`, as its own
@@ -234,20 +209,6 @@ async fn ready(app: &TestApp) -> (u16, Value) {
     (status, response.json().await.expect("/readyz answers JSON"))
 }
 
-/// The value of the series `name` (with its labels) on `/metrics`.
-async fn metric(app: &TestApp, name: &str) -> Option<f64> {
-    let text = app
-        .get("/metrics")
-        .await
-        .text()
-        .await
-        .expect("GET /metrics");
-    let prefix = format!("{name} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .map(|value| value.trim().parse().expect("a number"))
-}
-
 fn newest_title(data: &Value) -> &str {
     data["releases"]["nodes"][0]["title"]
         .as_str()
@@ -287,12 +248,10 @@ async fn reads_go_to_the_standbys_and_never_to_the_primary() {
         primary_before,
         "the primary ran release reads while both standbys were in rotation"
     );
-    let primary_statements = metric(
-        &app,
-        "pressroom_database_queries_total{database=\"primary\"}",
-    )
-    .await
-    .expect("the primary's statement count");
+    let primary_statements = app
+        .metric("pressroom_database_queries_total{database=\"primary\"}")
+        .await
+        .expect("the primary's statement count");
     assert_eq!(
         primary_statements, 0.0,
         "statements reached the primary's pool"
@@ -300,7 +259,7 @@ async fn reads_go_to_the_standbys_and_never_to_the_primary() {
     for replica in ["replica-1", "replica-2"] {
         let name = format!("pressroom_database_queries_total{{database=\"{replica}\"}}");
         assert!(
-            metric(&app, &name)
+            app.metric(&name)
                 .await
                 .expect("a replica's statement count")
                 > 0.0
@@ -357,12 +316,10 @@ async fn no_stale_answer_is_cached_while_a_delayed_standby_is_in_rotation() {
         );
         assert_eq!(data["releases"]["totalCount"], 41);
     }
-    let hits = metric(
-        &app,
-        "pressroom_response_cache_lookups_total{result=\"hit\"}",
-    )
-    .await
-    .unwrap_or(0.0);
+    let hits = app
+        .metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
+        .await
+        .unwrap_or(0.0);
     assert!(
         hits > 0.0,
         "answers are cached again once the standbys show the change"
@@ -459,7 +416,7 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
     until(
         Duration::from_secs(10),
         "the cache stops keeping answers",
-        || async { metric(&app, "pressroom_response_cache_listening").await == Some(0.0) },
+        || async { app.metric("pressroom_response_cache_listening").await == Some(0.0) },
     )
     .await;
     let started = Instant::now();
@@ -474,21 +431,17 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
     assert_eq!(status, 200, "ready on the standbys alone: {readiness}");
     assert_eq!(readiness["databases"][0]["name"], "primary");
     assert_eq!(readiness["databases"][0]["up"], false, "{readiness}");
-    let hits_before = metric(
-        &app,
-        "pressroom_response_cache_lookups_total{result=\"hit\"}",
-    )
-    .await
-    .unwrap_or(0.0);
+    let hits_before = app
+        .metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
+        .await
+        .unwrap_or(0.0);
     for _ in 0..3 {
         post(&client, &url, NEWEST).await.expect("an answer");
     }
-    let hits = metric(
-        &app,
-        "pressroom_response_cache_lookups_total{result=\"hit\"}",
-    )
-    .await
-    .unwrap_or(0.0);
+    let hits = app
+        .metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
+        .await
+        .unwrap_or(0.0);
     assert_eq!(
         hits, hits_before,
         "answers were kept while nothing would say they changed"
@@ -498,7 +451,7 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
     until(
         Duration::from_secs(20),
         "the listener reconnects",
-        || async { metric(&app, "pressroom_response_cache_listening").await == Some(1.0) },
+        || async { app.metric("pressroom_response_cache_listening").await == Some(1.0) },
     )
     .await;
     until(
@@ -507,20 +460,15 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
         || {
             let (client, url, app) = (client.clone(), url.clone(), &app);
             async move {
-                let before = metric(
-                    app,
-                    "pressroom_response_cache_lookups_total{result=\"hit\"}",
-                )
-                .await
-                .unwrap_or(0.0);
+                let before = app
+                    .metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
+                    .await
+                    .unwrap_or(0.0);
                 post(&client, &url, LOAD_QUERY).await.ok();
                 post(&client, &url, LOAD_QUERY).await.ok();
-                metric(
-                    app,
-                    "pressroom_response_cache_lookups_total{result=\"hit\"}",
-                )
-                .await
-                .unwrap_or(0.0)
+                app.metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
+                    .await
+                    .unwrap_or(0.0)
                     > before
             }
         },

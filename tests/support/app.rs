@@ -90,6 +90,26 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// The value of the series `name` (with its labels, e.g.
+    /// `pressroom_response_cache_lookups_total{result="hit"}`) on `/metrics`, if it is there.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("GET /metrics");
+        let prefix = format!("{name} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map(|value| {
+                value
+                    .trim()
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{name}: a number, not {value:?}: {e}"))
+            })
+    }
+
     /// A plain GET of `path`, e.g. `/healthz`.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

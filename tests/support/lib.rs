@@ -36,6 +36,7 @@ pub mod json;
 pub mod pgbouncer;
 pub mod prerequisites;
 pub mod python;
+pub mod sql;
 
 pub use expected::{ExpectedRelease, expected_releases, newest_first};
 pub use prerequisites::{DEFAULT_POSTGRES_URL, test_database_url};

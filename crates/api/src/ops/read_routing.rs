@@ -22,8 +22,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::{Alias, Expr, Func, PostgresQueryBuilder, Query};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use sea_orm::sea_query::{Alias, Expr, Func, PostgresQueryBuilder, Query, SelectStatement};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, QueryResult, Statement,
+};
 use tokio::sync::Notify;
 
 use crate::ops::archive_changes::ArchiveChanges;
@@ -748,7 +750,7 @@ fn text_of(function: &str) -> sea_orm::sea_query::FunctionCall {
 /// One statement that says what a replica is, how far it has replayed, and whether it holds
 /// migrations at all (its last one is read next).
 fn replica_report_statement() -> String {
-    Query::select()
+    let select = Query::select()
         .expr_as(
             Func::cust(Alias::new("pg_is_in_recovery")),
             Alias::new("in_recovery"),
@@ -762,34 +764,46 @@ fn replica_report_statement() -> String {
             Alias::new("replay_age_ms"),
         )
         .expr_as(
+            Expr::cust("to_regclass('seaql_migrations') IS NOT NULL"),
+            Alias::new("migrated"),
+        )
+        .to_owned();
+    with_identity(select).to_string(PostgresQueryBuilder)
+}
+
+/// `select` with columns `system_identifier` and `database`: which cluster and database the
+/// server serves.
+fn with_identity(mut select: SelectStatement) -> SelectStatement {
+    select
+        .expr_as(
             Expr::cust("(SELECT system_identifier FROM pg_control_system())::text"),
             Alias::new("system_identifier"),
         )
         .expr_as(
             Func::cust(Alias::new("current_database")),
             Alias::new("database"),
-        )
-        .expr_as(
-            Expr::cust("to_regclass('seaql_migrations') IS NOT NULL"),
-            Alias::new("migrated"),
-        )
-        .to_string(PostgresQueryBuilder)
+        );
+    select
+}
+
+/// The one row `statement` returns.
+async fn one_row(db: &ReadConnection, statement: String) -> Result<QueryResult, DbErr> {
+    db.query_one_raw(Statement::from_string(DatabaseBackend::Postgres, statement))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("a check returned no row".to_owned()))
+}
+
+/// A WAL position as PostgreSQL writes it, or a type error.
+fn parse_position(text: &str) -> Result<WalPosition, DbErr> {
+    text.parse()
+        .map_err(|error: crate::ops::wal_position::NotAWalPosition| DbErr::Type(error.to_string()))
 }
 
 async fn replica_report(db: &ReadConnection) -> Result<ReplicaReport, DbErr> {
-    let statement = Statement::from_string(DatabaseBackend::Postgres, replica_report_statement());
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the replica check returned no row".to_owned()))?;
+    let row = one_row(db, replica_report_statement()).await?;
     let position = |column: &str| -> Result<Option<WalPosition>, DbErr> {
         row.try_get::<Option<String>>("", column)?
-            .map(|text| {
-                text.parse()
-                    .map_err(|error: crate::ops::wal_position::NotAWalPosition| {
-                        DbErr::Type(error.to_string())
-                    })
-            })
+            .map(|text| parse_position(&text))
             .transpose()
     };
     Ok(ReplicaReport {
@@ -828,20 +842,8 @@ async fn last_migration(db: &ReadConnection) -> Result<Option<String>, DbErr> {
 }
 
 async fn primary_identity(db: &ReadConnection) -> Result<PrimaryIdentity, DbErr> {
-    let statement = Query::select()
-        .expr_as(
-            Expr::cust("(SELECT system_identifier FROM pg_control_system())::text"),
-            Alias::new("system_identifier"),
-        )
-        .expr_as(
-            Func::cust(Alias::new("current_database")),
-            Alias::new("database"),
-        )
-        .to_string(PostgresQueryBuilder);
-    let row = db
-        .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, statement))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("the identity query returned no row".to_owned()))?;
+    let statement = with_identity(Query::select().to_owned()).to_string(PostgresQueryBuilder);
+    let row = one_row(db, statement).await?;
     Ok(PrimaryIdentity {
         system_identifier: row.try_get("", "system_identifier")?,
         database: row.try_get("", "database")?,
@@ -852,13 +854,8 @@ async fn current_wal_position(db: &ReadConnection) -> Result<WalPosition, DbErr>
     let statement = Query::select()
         .expr_as(text_of("pg_current_wal_lsn"), Alias::new("position"))
         .to_string(PostgresQueryBuilder);
-    let row = db
-        .query_one_raw(Statement::from_string(DatabaseBackend::Postgres, statement))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("no WAL position".to_owned()))?;
-    let text: String = row.try_get("", "position")?;
-    text.parse()
-        .map_err(|error: crate::ops::wal_position::NotAWalPosition| DbErr::Type(error.to_string()))
+    let text: String = one_row(db, statement).await?.try_get("", "position")?;
+    parse_position(&text)
 }
 
 /// A database error in a few words for `/readyz`: the kind, never the server's message.
