@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, load_listings, spawn_app_with};
 use integration_tests::binaries::ingest_binary;
 use integration_tests::cluster::{Cluster, StopMode};
-use integration_tests::sql::{connect_server, execute, query_text};
+use integration_tests::sql::{connect_server, create_seed_archive, execute, query_text};
 use integration_tests::{Backend, TestDatabase, catalogue_path, run_from_drop, seeds_dir};
 
 // ---------------------------------------------------------------------------------------------
@@ -114,16 +114,7 @@ fn leaked_internals(message: &str, port: u16) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn database_outage_under_load_is_reported_then_recovered() {
     let cluster = tokio::task::block_in_place(Cluster::start);
-    let admin = Database::connect(cluster.url("postgres"))
-        .await
-        .expect("cannot connect to the test cluster");
-    execute(&admin, "CREATE DATABASE archive").await;
-    admin.close().await.ok();
-    let db = connect_server(&cluster.url("archive")).await;
-    Migrator::up(&db, None)
-        .await
-        .expect("cannot migrate the test cluster");
-    load_listings(&db, &[seeds_dir()]).await;
+    let db = connect_server(&create_seed_archive(&cluster).await).await;
     let app = spawn_app_with(db).await;
 
     let client = reqwest::Client::builder()

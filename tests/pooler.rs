@@ -13,15 +13,14 @@ use api::AppState;
 use api::http::response_cache::ResponseCache;
 use api::ops::archive_changes::ArchiveChanges;
 use clap::Parser;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 
-use integration_tests::app::{TestApp, load_listings, spawn_app_with_state};
+use integration_tests::app::{TestApp, post_query, spawn_app_with_state};
 use integration_tests::binaries::ingest_binary;
 use integration_tests::cluster::Cluster;
 use integration_tests::pgbouncer::Pgbouncer;
-use integration_tests::seeds_dir;
+use integration_tests::sql::create_seed_archive;
 
 /// Requests that together run most of the read layer's statements.
 const QUERIES: [&str; 3] = [
@@ -35,20 +34,7 @@ const QUERIES: [&str; 3] = [
 /// it with two server connections.
 async fn pooled_archive() -> (Cluster, Pgbouncer) {
     let cluster = tokio::task::block_in_place(Cluster::start);
-    let admin = Database::connect(cluster.url("postgres"))
-        .await
-        .expect("cannot connect to the test cluster");
-    admin
-        .execute_unprepared("CREATE DATABASE archive")
-        .await
-        .expect("CREATE DATABASE");
-    admin.close().await.ok();
-    let db = Database::connect(cluster.url("archive"))
-        .await
-        .expect("cannot connect to the archive");
-    Migrator::up(&db, None).await.expect("cannot migrate");
-    load_listings(&db, &[seeds_dir()]).await;
-    db.close().await.ok();
+    create_seed_archive(&cluster).await;
     let bouncer =
         tokio::task::block_in_place(|| Pgbouncer::start(&cluster, "archive", "transaction", 2));
     (cluster, bouncer)
@@ -90,20 +76,6 @@ async fn app_through(
     (spawn_app_with_state(state).await, cache)
 }
 
-async fn post(client: &reqwest::Client, url: &str, query: &str) -> Result<Value, String> {
-    let response = client
-        .post(url)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .map_err(|e| format!("no answer: {e}"))?;
-    let body: Value = response.json().await.map_err(|e| format!("no JSON: {e}"))?;
-    if body.get("errors").is_some() {
-        return Err(body["errors"].to_string());
-    }
-    Ok(body["data"].clone())
-}
-
 /// Eight clients asking `QUERIES` in turn for `duration`, uncached (each with a distinct
 /// variable-free comment, so no answer repeats byte for byte): the answers, or the errors.
 async fn load(app: &TestApp, duration: Duration) -> (usize, Vec<String>, Vec<Value>) {
@@ -118,7 +90,7 @@ async fn load(app: &TestApp, duration: Duration) -> (usize, Vec<String>, Vec<Val
                 let mut n = 0usize;
                 while running.load(Ordering::Relaxed) {
                     let query = format!("# {client_index} {n}\n{}", QUERIES[n % QUERIES.len()]);
-                    match post(&client, &url, &query).await {
+                    match post_query(&client, &url, &query).await {
                         Ok(data) => answers.push((n % QUERIES.len(), data)),
                         Err(error) => errors.push(error),
                     }

@@ -14,15 +14,13 @@ use api::http::response_cache::ResponseCache;
 use api::ops::archive_changes::ArchiveChanges;
 use api::ops::read_routing::{ReadRouting, ReplicaSettings, RoutingError};
 use clap::Parser;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::Database;
 use serde_json::{Value, json};
 
-use integration_tests::app::{TestApp, load_listings, spawn_app_with_state};
+use integration_tests::app::{TestApp, load_listings, post_query, spawn_app_with_state};
 use integration_tests::binaries::api_binary;
 use integration_tests::cluster::{Cluster, StopMode};
-use integration_tests::seeds_dir;
-use integration_tests::sql::{connect_server, execute, query_text};
+use integration_tests::sql::{connect_server, create_seed_archive, execute, query_text};
 
 /// The newest release and how many there are: what an ingest visibly changes.
 const NEWEST: &str = "{ releases(first: 1) { totalCount nodes { title } } }";
@@ -51,17 +49,8 @@ impl Topology {
     /// One standby per entry of `delays`, each replaying that far behind (or at once).
     async fn start(delays: &[Option<Duration>]) -> Topology {
         let primary = tokio::task::block_in_place(Cluster::start);
-        let admin = Database::connect(primary.url("postgres"))
-            .await
-            .expect("cannot connect to the test primary");
-        execute(&admin, "CREATE DATABASE archive").await;
-        admin.close().await.ok();
-        let db = connect_server(&primary.url("archive")).await;
+        let db = connect_server(&create_seed_archive(&primary).await).await;
         execute(&db, "CREATE EXTENSION pg_stat_statements").await;
-        Migrator::up(&db, None)
-            .await
-            .expect("cannot migrate the test primary");
-        load_listings(&db, &[seeds_dir()]).await;
         db.close().await.ok();
         let standbys = delays
             .iter()
@@ -185,24 +174,6 @@ where
     }
 }
 
-async fn post(client: &reqwest::Client, url: &str, query: &str) -> Result<Value, String> {
-    let response = client
-        .post(url)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .map_err(|e| format!("no answer: {e}"))?;
-    let status = response.status();
-    let body: Value = response
-        .json()
-        .await
-        .map_err(|e| format!("{status} without JSON: {e}"))?;
-    if status != 200 || body.get("errors").is_some() {
-        return Err(format!("{status}: {body}"));
-    }
-    Ok(body["data"].clone())
-}
-
 async fn ready(app: &TestApp) -> (u16, Value) {
     let response = app.get("/readyz").await;
     let status = response.status().as_u16();
@@ -273,12 +244,12 @@ async fn no_stale_answer_is_cached_while_a_delayed_standby_is_in_rotation() {
     let app = routed_app(&topology, &topology.standby_urls(), true).await;
     let client = reqwest::Client::new();
     let url = app.url("/graphql");
-    let before = post(&client, &url, NEWEST)
+    let before = post_query(&client, &url, NEWEST)
         .await
         .expect("the newest release");
     assert_ne!(newest_title(&before), NEW_TITLE);
     for _ in 0..5 {
-        assert_eq!(post(&client, &url, NEWEST).await, Ok(before.clone()));
+        assert_eq!(post_query(&client, &url, NEWEST).await, Ok(before.clone()));
     }
 
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -291,7 +262,7 @@ async fn no_stale_answer_is_cached_while_a_delayed_standby_is_in_rotation() {
         tokio::spawn(async move {
             let mut stale = 0;
             while replaying.load(Ordering::Acquire) {
-                let data = post(&client, &url, NEWEST).await.expect("an answer");
+                let data = post_query(&client, &url, NEWEST).await.expect("an answer");
                 if newest_title(&data) != NEW_TITLE {
                     stale += 1;
                 }
@@ -308,7 +279,7 @@ async fn no_stale_answer_is_cached_while_a_delayed_standby_is_in_rotation() {
         "no old answer was seen while the delayed standby replayed: the test did not exercise it"
     );
     for _ in 0..30 {
-        let data = post(&client, &url, NEWEST).await.expect("an answer");
+        let data = post_query(&client, &url, NEWEST).await.expect("an answer");
         assert_eq!(
             newest_title(&data),
             NEW_TITLE,
@@ -335,7 +306,9 @@ async fn a_standby_stopped_under_load_costs_no_request() {
         .build()
         .expect("an HTTP client");
     let url = app.url("/graphql");
-    let expected = post(&client, &url, LOAD_QUERY).await.expect("an answer");
+    let expected = post_query(&client, &url, LOAD_QUERY)
+        .await
+        .expect("an answer");
 
     let running = Arc::new(AtomicBool::new(true));
     let clients: Vec<_> = (0..8)
@@ -366,7 +339,7 @@ async fn a_standby_stopped_under_load_costs_no_request() {
                         }
                         continue;
                     }
-                    match post(&client, &url, LOAD_QUERY).await {
+                    match post_query(&client, &url, LOAD_QUERY).await {
                         Ok(data) if data == expected => answered += 1,
                         Ok(data) => failed.push(format!("different data: {data}")),
                         Err(error) => failed.push(error),
@@ -410,7 +383,9 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
     let app = routed_app(&topology, &topology.standby_urls(), true).await;
     let client = reqwest::Client::new();
     let url = app.url("/graphql");
-    let expected = post(&client, &url, LOAD_QUERY).await.expect("an answer");
+    let expected = post_query(&client, &url, LOAD_QUERY)
+        .await
+        .expect("an answer");
 
     tokio::task::block_in_place(|| topology.primary.stop(StopMode::Fast));
     until(
@@ -422,7 +397,7 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(3) {
         assert_eq!(
-            post(&client, &url, LOAD_QUERY).await,
+            post_query(&client, &url, LOAD_QUERY).await,
             Ok(expected.clone()),
             "a read failed while the primary was down"
         );
@@ -436,7 +411,7 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
         .await
         .unwrap_or(0.0);
     for _ in 0..3 {
-        post(&client, &url, NEWEST).await.expect("an answer");
+        post_query(&client, &url, NEWEST).await.expect("an answer");
     }
     let hits = app
         .metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
@@ -464,8 +439,8 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
                     .metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
                     .await
                     .unwrap_or(0.0);
-                post(&client, &url, LOAD_QUERY).await.ok();
-                post(&client, &url, LOAD_QUERY).await.ok();
+                post_query(&client, &url, LOAD_QUERY).await.ok();
+                post_query(&client, &url, LOAD_QUERY).await.ok();
                 app.metric("pressroom_response_cache_lookups_total{result=\"hit\"}")
                     .await
                     .unwrap_or(0.0)
@@ -536,7 +511,7 @@ async fn three_api_processes_all_serve_an_ingest() {
     for process in &processes {
         // Asked twice: the second answer comes from each process's cache.
         for _ in 0..2 {
-            let data = post(&client, &process.graphql, NEWEST)
+            let data = post_query(&client, &process.graphql, NEWEST)
                 .await
                 .expect("an answer");
             assert_ne!(newest_title(&data), NEW_TITLE);
@@ -550,14 +525,14 @@ async fn three_api_processes_all_serve_an_ingest() {
             Duration::from_secs(5),
             "every process serves the ingested release",
             || async {
-                post(&client, &process.graphql, NEWEST)
+                post_query(&client, &process.graphql, NEWEST)
                     .await
                     .is_ok_and(|data| newest_title(&data) == NEW_TITLE)
             },
         )
         .await;
         for _ in 0..10 {
-            let data = post(&client, &process.graphql, NEWEST)
+            let data = post_query(&client, &process.graphql, NEWEST)
                 .await
                 .expect("an answer");
             assert_eq!(newest_title(&data), NEW_TITLE, "{}", process.graphql);

@@ -72,6 +72,26 @@ pub async fn spawn_app_within(state: api::AppState, limits: api::ConnectionLimit
     }
 }
 
+/// POSTs `query` to the GraphQL endpoint `url` as a client would: its `data`, or why not (no
+/// answer, no JSON, a status other than 200, or errors).
+pub async fn post_query(client: &reqwest::Client, url: &str, query: &str) -> Result<Value, String> {
+    let response = client
+        .post(url)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .map_err(|e| format!("no answer: {e}"))?;
+    let status = response.status();
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| format!("{status} without JSON: {e}"))?;
+    if status != 200 || body.get("errors").is_some() {
+        return Err(format!("{status}: {body}"));
+    }
+    Ok(body["data"].clone())
+}
+
 /// Ingests `paths` (listing files or folders) with the seed catalogue, as `ingest` would.
 pub async fn load_listings(db: &DatabaseConnection, paths: &[PathBuf]) {
     ingest::ingest_paths(

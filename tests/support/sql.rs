@@ -1,8 +1,31 @@
 //! Plain SQL for tests that set up or inspect a database of their own (a cluster they started):
-//! the server's own connection, a statement run, one value read.
+//! the seed archive created there, the server's own connection, a statement run, one value read.
 
 use clap::Parser;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+
+use crate::app::load_listings;
+use crate::cluster::Cluster;
+use crate::seeds_dir;
+
+/// Creates database `archive` on `cluster`, migrated and loaded with the seed listings, and
+/// returns its URL.
+pub async fn create_seed_archive(cluster: &Cluster) -> String {
+    let admin = Database::connect(cluster.url("postgres"))
+        .await
+        .expect("cannot connect to the test cluster");
+    execute(&admin, "CREATE DATABASE archive").await;
+    admin.close().await.ok();
+    let url = cluster.url("archive");
+    let db = connect_server(&url).await;
+    Migrator::up(&db, None)
+        .await
+        .expect("cannot migrate the test cluster");
+    load_listings(&db, &[seeds_dir()]).await;
+    db.close().await.ok();
+    url
+}
 
 /// The server's connection, opened the way the `api` binary opens it in production: its pool
 /// settings (short acquire wait, statement timeout) as its flags and environment give them.
