@@ -17,6 +17,16 @@ Prints a markdown table: per class and combination, the number of requests, p50 
 (medians over the runs) and p95 as a multiple of Q1's p50. Any request answered with errors is
 reported and counted, never timed. The api should run with its response cache off
 (`--response-cache-mib 0`), or every repeat measures the cache. Standard library only.
+
+With `--suggestions` it times `searchSuggestions` instead (8 completions with their counts,
+and the matching programmes and offices): for every word of the set, each of its prefixes from
+2 letters as typed, alone and under the programme and the office, and prints p50/p95 per
+prefix length.
+
+With `--write-logs DIR` it measures nothing and writes two request logs for
+`bench/replay/replay.sh` instead: `DIR/search.jsonl`, every query of the set in every
+combination (one request body per line, in a fixed shuffled order), and `DIR/q1.jsonl`, Q1
+alone: `bench/search_load.sh` replays both at 32 connections for the throughput ratio.
 """
 import argparse
 import json
@@ -72,6 +82,8 @@ def main():
     parser.add_argument("--office")
     parser.add_argument("--from", dest="date_from")
     parser.add_argument("--to", dest="date_to")
+    parser.add_argument("--write-logs", metavar="DIR", help="write the request logs and exit")
+    parser.add_argument("--suggestions", action="store_true", help="time searchSuggestions")
     args = parser.parse_args()
 
     queries = []
@@ -99,6 +111,52 @@ def main():
     }
     print(f"combined with programme {programme}, office {office}, dates {date_from}..{date_to}",
           file=sys.stderr)
+
+    if args.write_logs:
+        import os
+        import random
+        os.makedirs(args.write_logs, exist_ok=True)
+        bodies = [
+            {"query": SEARCH, "variables": {"filter": {"search": text, **extra}}}
+            for _, text in queries
+            for extra in combinations.values()
+        ]
+        random.Random(42).shuffle(bodies)
+        with open(os.path.join(args.write_logs, "search.jsonl"), "w", encoding="utf-8") as out:
+            out.writelines(json.dumps(body) + "\n" for body in bodies)
+        with open(os.path.join(args.write_logs, "q1.jsonl"), "w", encoding="utf-8") as out:
+            out.write(json.dumps({"query": Q1}) + "\n")
+        print(f"{len(bodies)} search requests and Q1 written to {args.write_logs}", file=sys.stderr)
+        return
+
+    if args.suggestions:
+        suggest = ("query($text: String!, $filter: ReleaseFilter) { searchSuggestions(text: $text, filter: $filter) "
+                   "{ words { word text count } programmes { slug } offices { slug } } }")
+        words = sorted({w for _, text in queries for w in text.replace('"', " ").split()
+                        if w.isalpha() and len(w) >= 3})
+        by_length = {}
+        failures = 0
+        for run in range(args.runs):
+            for word in words:
+                for end in range(2, len(word) + 1):
+                    for extra in ({}, {"programmes": [programme]}, {"offices": [office]}):
+                        elapsed, payload = send(args.url, {"query": suggest, "variables": {"text": word[:end], "filter": extra}})
+                        if payload.get("errors"):
+                            failures += 1
+                            continue
+                        by_length.setdefault(min(end, 8), []).append(elapsed)
+        print("| letters typed | requests | p50 ms | p95 ms |")
+        print("|--:|--:|--:|--:|")
+        everything = []
+        for length in sorted(by_length):
+            values = by_length[length]
+            everything += values
+            label = f"{length}+" if length == 8 else str(length)
+            print(f"| {label} | {len(values)} | {percentile(values, 0.5) * 1000:.1f} | {percentile(values, 0.95) * 1000:.1f} |")
+        print(f"| all | {len(everything)} | {percentile(everything, 0.5) * 1000:.1f} | {percentile(everything, 0.95) * 1000:.1f} |")
+        if failures:
+            sys.exit(f"{failures} suggestion requests answered with errors")
+        return
 
     def one_pass(samples, errors):
         for _ in range(args.repeat):

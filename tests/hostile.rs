@@ -155,7 +155,7 @@ fn attacks(app: &TestApp) -> Vec<Attack> {
         "variables": { "s": sql, "l": [sql, "%", "_", "\\", "\""] },
     });
 
-    vec![
+    let mut attacks = vec![
         Attack {
             name: "50-deep releases → programmes → releases cycle",
             request: query(&cycle),
@@ -258,7 +258,75 @@ fn attacks(app: &TestApp) -> Vec<Attack> {
             status: 200,
             code: Some("BAD_USER_INPUT"),
         },
-    ]
+    ];
+    // Search text that is odd but legal is searched (an empty or sensible answer, no error);
+    // only a text over the length limit is refused. Suggestions likewise.
+    let searched = |text: String| {
+        post(
+            json!({
+                "query": "query($text: String!) { releases(filter: { search: $text }, orderBy: RELEVANCE) { totalCount searchCorrections { word } nodes { highlight } } releaseFacets(filter: { search: $text }) { total } searchSuggestions(text: $text) { words { word count } } }",
+                "variables": { "text": text }
+            })
+            .to_string(),
+        )
+    };
+    let search_attacks: [(&'static str, String, Option<&'static str>); 10] = [
+        (
+            "search over the length limit",
+            "workshop ".repeat(60),
+            Some("BAD_USER_INPUT"),
+        ),
+        (
+            "search of stop words only",
+            "the of and is".to_owned(),
+            None,
+        ),
+        (
+            "search of exclusions only",
+            "-china -workshop".to_owned(),
+            None,
+        ),
+        (
+            "search with unbalanced quotes",
+            "\"social security".to_owned(),
+            None,
+        ),
+        (
+            "search with control characters",
+            "work\u{0}shop\u{7}\u{1b}[31m".to_owned(),
+            None,
+        ),
+        ("search of emoji", "🔥🦀 workshop 👷".to_owned(), None),
+        ("search in Chinese", "国际劳工组织 就业".to_owned(), None),
+        ("search of one 500-character word", "a".repeat(500), None),
+        ("search of punctuation", "!!! ??? ... ---".to_owned(), None),
+        (
+            "search of a misspelt long word",
+            "aprenticeshiiip".to_owned(),
+            None,
+        ),
+    ];
+    attacks.extend(search_attacks.into_iter().map(|(name, text, code)| Attack {
+        name,
+        request: searched(text),
+        status: 200,
+        code,
+    }));
+    attacks.push(Attack {
+        name: "suggestions for an empty text",
+        request: query("{ searchSuggestions(text: \"\") { words { word } programmes { slug } } }"),
+        status: 200,
+        code: None,
+    });
+    attacks.push(Attack {
+        name: "suggestions with a search in the filter",
+        request: query(
+            "{ searchSuggestions(text: \"wor\", filter: { search: \"x\" }) { words { word } } }",
+        ),
+        status: 200,
+        code: Some("BAD_USER_INPUT"),
+    });
+    attacks
 }
 
 /// The resident memory of this process (the server runs in it), in kB.

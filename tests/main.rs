@@ -32,5 +32,6 @@ mod pooler;
 mod related;
 mod replicas;
 mod search;
+mod search_index;
 mod syndication;
 mod test_support;

@@ -31,9 +31,33 @@ pub async fn spawn_app(database: &TestDatabase) -> TestApp {
     spawn_app_with(db).await
 }
 
-/// The server over `db` as it is (no loading), e.g. a connection with a metric callback.
+/// The server over `db` as it is (no loading), e.g. a connection with a metric callback,
+/// searching with a search index in memory built from it, as the `api` binary does.
 pub async fn spawn_app_with(db: DatabaseConnection) -> TestApp {
-    spawn_app_with_state(api::AppState::new(db)).await
+    let state = with_search_index(api::AppState::new(db)).await;
+    spawn_app_with_state(state).await
+}
+
+/// `state` searching with a search index in memory, built from its database and kept in step
+/// with it (following `changes`, or reading the change log every second).
+pub async fn with_search_index(state: api::AppState) -> api::AppState {
+    with_search_index_following(state, None).await
+}
+
+/// [`with_search_index`] woken by `changes`' notifications.
+pub async fn with_search_index_following(
+    state: api::AppState,
+    changes: Option<&api::ops::archive_changes::ArchiveChanges>,
+) -> api::AppState {
+    let search = api::ops::search_sync::start(
+        None,
+        false,
+        api::Store::new(state.db.clone()),
+        changes.cloned(),
+    )
+    .await
+    .expect("the search index builds");
+    state.with_search_engine(search.engine, search.freshness)
 }
 
 /// The server over a state built by the test, e.g. with other limits or CORS origins.

@@ -14,7 +14,7 @@ use crate::live::LiveError;
 use crate::store::StoreError;
 use crate::store::page::{MAX_PAGE_SIZE, PageError};
 use crate::store::related::{MAX_RELATED, MIN_RELATED};
-use crate::store::search::SearchTooLong;
+use crate::store::search::{MAX_SUGGESTIONS, SearchTooLong};
 
 /// The `extensions.code` of every error the API sends: what a client branches on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,6 +136,16 @@ pub enum ApiError {
     RelevanceWithoutSearch,
     #[error(transparent)]
     SearchTooLong(#[from] SearchTooLong),
+    #[error("`first` is {0}: ask for 1 to {MAX_SUGGESTIONS} suggestions")]
+    SuggestionCountOutOfRange(i32),
+    #[error(
+        "`filter.search` cannot be given to searchSuggestions: the text being typed goes in `text`"
+    )]
+    SuggestionsWithSearch,
+    #[error(
+        "searchSuggestions needs the search index: this server answers searches with the database (--search-engine database)"
+    )]
+    SuggestionsWithoutIndex,
     #[error("malformed id: pass the `id` of a Release, Programme or Office exactly as received")]
     MalformedId,
     #[error(
@@ -279,9 +289,9 @@ impl From<StoreError> for ApiError {
                 ApiError::CursorFromOtherOrder { argument }
             }
             StoreError::Page(PageError::RelevanceWithoutSearch) => ApiError::RelevanceWithoutSearch,
-            internal @ (StoreError::UnsupportedBackend(_) | StoreError::Inconsistent(_)) => {
-                ApiError::Internal(internal.to_string())
-            }
+            internal @ (StoreError::UnsupportedBackend(_)
+            | StoreError::Inconsistent(_)
+            | StoreError::Search(_)) => ApiError::Internal(internal.to_string()),
         }
     }
 }
@@ -341,6 +351,8 @@ pub enum StartupError {
         "--migrate and --ingest cannot run through a transaction pooler (--database-pooler transaction): run `ingest --migrate` with a direct URL to the primary first"
     )]
     ThroughPooler,
+    #[error("the search index could not be opened or built")]
+    SearchIndex(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(
         "--database-pooler transaction needs --listen-url (DATABASE_LISTEN_URL), a direct connection to the primary: LISTEN does not work through transaction pooling"
     )]

@@ -29,3 +29,4 @@ pub use ops::config::{Cli, Command, Config};
 pub use ops::limits::{ConnectionLimits, Limits};
 pub use schema::{ArchiveSchema, build_schema, sdl};
 pub use startup::{run, serve, serve_with, shutdown_signal};
+pub use store::Store;

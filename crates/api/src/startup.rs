@@ -20,6 +20,7 @@ use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::config::{Config, IngestPlan, StartupPlan};
 use crate::ops::limits::ConnectionLimits;
 use crate::ops::read_routing::ReadRouting;
+use crate::ops::search_sync;
 use crate::store::Store;
 
 /// Runs the server as configured, until a shutdown signal.
@@ -85,6 +86,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         )
         .await?
     };
+    let search = match config.search_index_location(&plan.database_url) {
+        None => None,
+        Some(location) => Some(
+            search_sync::start(
+                location,
+                config.rebuild_search_index,
+                Store::over(db.clone(), &pool),
+                changes.clone(),
+            )
+            .await
+            .map_err(|error| StartupError::SearchIndex(Box::new(error)))?,
+        ),
+    };
     let cache = changes
         .as_ref()
         .and_then(|changes| ResponseCache::new(changes, capacity));
@@ -100,6 +114,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .with_public_url(config.public_url.as_deref())?
         .with_response_cache(cache)
         .with_read_routing(reads);
+    if let Some(search) = search {
+        state = state.with_search_engine(search.engine, search.freshness);
+    }
     if let Some(changes) = &changes {
         state = state.following(changes);
     }

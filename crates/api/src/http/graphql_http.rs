@@ -115,6 +115,12 @@ fn look_up(state: &AppState, key: CacheKey) -> Result<Arc<CachedAnswer>, Option<
         state.metrics.record_cache_lookup(CacheLookup::Bypass);
         return Err(None);
     };
+    // Checked after the ticket is taken: if the search index shows every change heard of by
+    // then, whatever snapshot the request reads does too, and a later change voids the ticket.
+    if !state.search_freshness.is_current() {
+        state.metrics.record_cache_lookup(CacheLookup::Bypass);
+        return Err(None);
+    }
     state.metrics.record_cache_lookup(CacheLookup::Miss);
     Err(Some(CacheSlot {
         cache: cache.clone(),

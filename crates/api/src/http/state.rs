@@ -17,9 +17,11 @@ use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::limits::{Limits, SubscriptionLimits};
 use crate::ops::metrics::Metrics;
 use crate::ops::read_routing::ReadRouting;
+use crate::ops::search_sync::SearchFreshness;
 use crate::schema::{ArchiveSchema, build_schema};
 use crate::site::sitemap::Sitemap;
 use crate::store::Store;
+use crate::store::search::SearchEngine;
 
 /// Shared by all handlers; cloning is cheap (every part is reference-counted).
 #[derive(Clone)]
@@ -50,6 +52,10 @@ pub struct AppState {
     pub stopping: Arc<watch::Sender<bool>>,
     /// How many releases each page of the sitemap lists.
     pub sitemap: Sitemap,
+    /// The search index every read searches with; `None`: searches run in SQL.
+    pub search: Option<SearchEngine>,
+    /// Whether the search index shows every change heard of (answers are only cached then).
+    pub search_freshness: SearchFreshness,
 }
 
 impl AppState {
@@ -83,6 +89,8 @@ impl AppState {
             subscription_limits: Arc::new(subscription_limits),
             stopping: Arc::new(watch::channel(false).0),
             sitemap: Sitemap::default(),
+            search: None,
+            search_freshness: SearchFreshness::default(),
         }
     }
 
@@ -90,7 +98,8 @@ impl AppState {
     /// transaction of its own). Before `following` and `with_read_routing`, which use the store.
     pub fn with_pool_settings(mut self, settings: &database::PoolSettings) -> AppState {
         self.store = Store::over(self.db.clone(), settings);
-        self.reads = ReadRouting::primary_only(self.store.clone());
+        self.reads =
+            ReadRouting::primary_only(self.store.clone()).with_search_engine(self.search.clone());
         self.schema = build_schema(self.store.clone(), self.live.clone(), &self.limits);
         self
     }
@@ -116,7 +125,21 @@ impl AppState {
 
     /// Reads as `reads` routes them (see `ReadRouting::with_replicas`).
     pub fn with_read_routing(mut self, reads: ReadRouting) -> AppState {
-        self.reads = reads;
+        self.reads = reads.with_search_engine(self.search.clone());
+        self
+    }
+
+    /// Every read answers its searches from `engine`; `freshness` keeps the response cache
+    /// from storing answers while the index lags behind a change it heard of (see
+    /// `ops::search_sync::start`, which gives both).
+    pub fn with_search_engine(
+        mut self,
+        engine: SearchEngine,
+        freshness: SearchFreshness,
+    ) -> AppState {
+        self.reads = self.reads.with_search_engine(Some(engine.clone()));
+        self.search = Some(engine);
+        self.search_freshness = freshness;
         self
     }
 

@@ -148,6 +148,25 @@ pub struct Config {
     #[command(flatten)]
     pub subscription_limits: SubscriptionLimits,
 
+    /// How `ReleaseFilter.search` is answered: `index`, the search index kept beside the
+    /// database (BM25 ranking, exact counts and facets in milliseconds, typo tolerance,
+    /// `searchSuggestions`); or `database`, full-text search in SQL (PostgreSQL's GIN index,
+    /// SQLite's FTS5), slower on large archives and without typo tolerance or suggestions.
+    #[arg(long, env = "SEARCH_ENGINE", value_enum, default_value_t = SearchEngineMode::Index)]
+    pub search_engine: SearchEngineMode,
+
+    /// Directory of the search index: created and built from the database when missing, kept
+    /// in step with it after every ingest, and reopened without a rebuild on restart. Each api
+    /// process needs its own. Default: beside an SQLite archive (`archive.sqlite.search`), or
+    /// for PostgreSQL under the user's cache directory, named after the database.
+    #[arg(long, env = "SEARCH_INDEX_DIR", value_name = "DIR")]
+    pub search_index_dir: Option<PathBuf>,
+
+    /// Rebuild the search index from the database before serving, even when it is current
+    /// (a lost or corrupt index is always rebuilt).
+    #[arg(long, env = "REBUILD_SEARCH_INDEX")]
+    pub rebuild_search_index: bool,
+
     /// Catalogue of offices and programmes used to tag ingested listings. Default: the
     /// catalogue built into the binary (the repository's `seeds/catalogue.toml`).
     #[arg(long, env = "CATALOGUE")]
@@ -168,6 +187,22 @@ impl From<PoolerMode> for database::Pooler {
             PoolerMode::Transaction => database::Pooler::Transaction,
         }
     }
+}
+
+/// Where the search index lives on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchLocation {
+    pub path: PathBuf,
+    /// A default base directory: the index is in its first `slot-N` no other process holds,
+    /// so that several processes on one machine never share one.
+    pub slots: bool,
+}
+
+/// `--search-engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchEngineMode {
+    Index,
+    Database,
 }
 
 /// What to do before serving, once defaults are applied.
@@ -212,6 +247,41 @@ impl Config {
         }
     }
 
+    /// Where the search index lives: `None` without an index (`--search-engine database`),
+    /// `Some(None)` in memory (an in-memory SQLite archive), else its directory. The default
+    /// directory is a base in which each process takes the first free `slot-N` (see
+    /// `ops::search_sync`); a directory given is used as it is.
+    pub fn search_index_location(&self, database_url: &str) -> Option<Option<SearchLocation>> {
+        if self.search_engine == SearchEngineMode::Database {
+            return None;
+        }
+        if let Some(directory) = &self.search_index_dir {
+            return Some(Some(SearchLocation {
+                path: directory.clone(),
+                slots: false,
+            }));
+        }
+        if let Some(file) = sqlite_file(database_url) {
+            return Some((!file.is_empty() && !file.contains(":memory:")).then(|| {
+                SearchLocation {
+                    path: PathBuf::from(format!("{file}.search")),
+                    slots: true,
+                }
+            }));
+        }
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir);
+        Some(Some(SearchLocation {
+            path: cache
+                .join("pressroom")
+                .join("search")
+                .join(database_directory_name(database_url)),
+            slots: true,
+        }))
+    }
+
     /// With a database URL, exactly what the flags say; without one, the embedded archive,
     /// which is only useful once migrated and loaded.
     pub fn startup_plan(&self) -> StartupPlan {
@@ -238,9 +308,73 @@ impl Config {
     }
 }
 
+/// The file of an SQLite URL (`sqlite://archive.sqlite?mode=rwc` → `archive.sqlite`).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+/// A directory name for a PostgreSQL database: its host, port and name, readable, and a hash
+/// of the whole URL without its password, so that two databases never share one.
+fn database_directory_name(url: &str) -> String {
+    use sha2::Digest;
+    let redacted = database::redact_url(url);
+    let readable: String = redacted
+        .split_once('@')
+        .map_or(redacted.as_str(), |(_, rest)| rest)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(60)
+        .collect();
+    let digest = sha2::Sha256::digest(redacted.as_bytes());
+    let hash: String = digest
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{readable}-{hash}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_search_index_lives_beside_sqlite_or_in_the_cache() {
+        let mut cli = parse(&["api"]);
+        cli.config.search_index_dir = None;
+        assert_eq!(
+            cli.config
+                .search_index_location(database::DEFAULT_DATABASE_URL),
+            Some(Some(SearchLocation {
+                path: PathBuf::from("archive.sqlite.search"),
+                slots: true
+            }))
+        );
+        assert_eq!(
+            cli.config.search_index_location("sqlite::memory:"),
+            Some(None)
+        );
+        let a = cli
+            .config
+            .search_index_location("postgres://u:secret@db.example:5432/archive")
+            .flatten()
+            .unwrap()
+            .path;
+        let b = cli
+            .config
+            .search_index_location("postgres://u:secret@db.example:5432/other")
+            .flatten()
+            .unwrap()
+            .path;
+        assert_ne!(a, b);
+        let name = a.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("db-example-5432-archive-"), "{name}");
+        assert!(!name.contains("secret"), "{name}");
+        cli.config.search_engine = SearchEngineMode::Database;
+        assert_eq!(cli.config.search_index_location("sqlite::memory:"), None);
+    }
 
     fn parse(args: &[&str]) -> Cli {
         Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{e}"))

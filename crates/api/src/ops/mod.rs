@@ -6,5 +6,6 @@ pub mod config;
 pub mod limits;
 pub mod metrics;
 pub mod read_routing;
+pub mod search_sync;
 pub mod telemetry;
 pub mod wal_position;

@@ -30,6 +30,7 @@ use tokio::sync::Notify;
 
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::wal_position::WalPosition;
+use crate::store::search::SearchEngine;
 use crate::store::{ReadConnection, Store};
 
 /// The name of the primary in logs, `/readyz` and `/metrics`.
@@ -203,6 +204,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct ReadRouting {
     inner: Arc<Inner>,
+    /// Searches of every read go to this index (each read gets a store of its own over it).
+    search: Option<SearchEngine>,
 }
 
 impl fmt::Debug for ReadRouting {
@@ -256,6 +259,12 @@ pub struct DatabaseStatus {
 }
 
 impl ReadRouting {
+    /// Every read answering its searches from `engine`.
+    pub fn with_search_engine(mut self, engine: Option<SearchEngine>) -> ReadRouting {
+        self.search = engine;
+        self
+    }
+
     /// Every read on `primary`.
     pub fn primary_only(primary: Store) -> ReadRouting {
         let sampler = primary.clone();
@@ -289,6 +298,7 @@ impl ReadRouting {
             })
             .collect();
         ReadRouting {
+            search: None,
             inner: Arc::new(Inner {
                 primary,
                 sampler,
@@ -433,14 +443,21 @@ impl ReadRouting {
                     continue;
                 }
                 return ReadTarget {
-                    store: replica.database.store.clone(),
+                    store: replica
+                        .database
+                        .store
+                        .with_search_engine(self.search.as_ref()),
                     database: Arc::clone(&replica.database),
                     replayed: Some(WalPosition(replica.replayed.load(Ordering::Acquire))),
                 };
             }
         }
         ReadTarget {
-            store: self.inner.primary.store.clone(),
+            store: self
+                .inner
+                .primary
+                .store
+                .with_search_engine(self.search.as_ref()),
             database: Arc::clone(&self.inner.primary),
             replayed: None,
         }

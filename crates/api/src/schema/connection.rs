@@ -18,6 +18,7 @@ use crate::store::page::{
 };
 use crate::store::search::SearchQuery;
 use crate::store::tags::TagSelection;
+use search::Correction;
 
 /// The order in which releases are listed.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,8 +138,26 @@ pub async fn resolve_releases(
             count_total.then_some(0),
         ));
     }
-    let selection = criteria.selection(store.dialect()?, scope);
     let tags = tag_selection(ctx, &[&["nodes"], &["edges", "node"]]);
+    if let Some(searched) = store
+        .searched_page(&criteria, scope, order.into(), &page, tags, count_total)
+        .await?
+    {
+        let mut rows = searched.rows;
+        let embedded = rows
+            .iter_mut()
+            .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
+        prime(ctx, embedded.collect::<Vec<_>>()).await?;
+        let mut connection = ReleaseConnection::assemble(
+            rows,
+            Some(Arc::new(searched.highlighting)),
+            &page,
+            searched.total,
+        );
+        connection.corrections = searched.corrections;
+        return Ok(connection);
+    }
+    let selection = criteria.selection(store.dialect()?, scope);
     let rows = store.page(&selection, order.into(), search.as_deref(), &page, tags);
     let total = async {
         if count_total {
@@ -184,6 +203,8 @@ pub struct ReleaseConnection {
     search: Option<Arc<SearchQuery>>,
     page_info: PageInfo,
     total_count: Option<u64>,
+    /// Misspelt words of the search and what they were matched to instead.
+    corrections: Vec<Correction>,
 }
 
 impl ReleaseConnection {
@@ -216,6 +237,7 @@ impl ReleaseConnection {
             search,
             page_info,
             total_count,
+            corrections: Vec::new(),
         }
     }
 
@@ -253,6 +275,30 @@ impl ReleaseConnection {
         self.total_count
             .ok_or_else(|| ApiError::Internal("totalCount was selected but not counted".to_owned()))
     }
+
+    /// The words of `ReleaseFilter.search` that occur nowhere in the archive and were matched
+    /// to its words within a typo's distance instead (one edit from 5 letters, two from 9),
+    /// e.g. `worksohp` → `workshop`: what a frontend shows as "showing results for …". Empty
+    /// when every word was found as typed (or the list was not searched).
+    async fn search_corrections(&self) -> Vec<SearchCorrection> {
+        self.corrections
+            .iter()
+            .map(|correction| SearchCorrection {
+                word: correction.word.clone(),
+                replacements: correction.replacements.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A misspelt word of a search and the archive's words it was matched to.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SearchCorrection {
+    /// The word as searched (lower case).
+    pub word: String,
+    /// The archive's words within a typo's distance of it, alphabetically; the search matched
+    /// any of them.
+    pub replacements: Vec<String>,
 }
 
 /// A release and its position in the list.

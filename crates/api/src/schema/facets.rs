@@ -11,6 +11,8 @@
 //! (`store::facets`): releases per publication day, with every criterion but `year`/`month`
 //! (the days are folded into `years` here, those of the chosen year into `months`, and those of
 //! the chosen year and month into `total`); releases per programme; releases per office.
+//! With a search and the search index, all three come from one pass over the search's matches
+//! (`store::search`), shared with the request's `releases` of the same search.
 
 use std::collections::BTreeMap;
 
@@ -96,11 +98,15 @@ pub async fn release_facets(
     };
     let programmes = criteria.without(TagKind::Programme);
     let offices = criteria.without(TagKind::Office);
-    let (days, programmes, offices) = futures::try_join!(
-        store.day_counts(&days),
-        store.programme_counts(&programmes),
-        store.office_counts(&offices),
-    )?;
+    let (days, programmes, offices) =
+        match store.searched_facets(&days, &programmes, &offices).await? {
+            Some(searched) => (searched.days, searched.programmes, searched.offices),
+            None => futures::try_join!(
+                store.day_counts(&days),
+                store.programme_counts(&programmes),
+                store.office_counts(&offices),
+            )?,
+        };
     let period = Period::of(&filter);
     Ok(ReleaseFacets {
         total: days

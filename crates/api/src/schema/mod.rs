@@ -27,6 +27,7 @@ pub mod programme;
 pub mod query;
 pub mod release;
 pub mod subscription;
+pub mod suggestions;
 
 use query::Query;
 use subscription::Subscription;

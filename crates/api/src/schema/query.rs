@@ -8,6 +8,7 @@ use crate::schema::facets::{ReleaseFacets, release_facets};
 use crate::schema::filter::ReleaseFilter;
 use crate::schema::node::{GlobalId, Node};
 use crate::schema::objects::{Office, Programme, Release};
+use crate::schema::suggestions::{SearchSuggestions, search_suggestions};
 use crate::store::criteria::Scope;
 
 #[derive(Debug, Default)]
@@ -31,6 +32,21 @@ object_with_releases! {
             >,
         ) -> Result<ReleaseFacets, ApiError> {
             release_facets(ctx, filter).await
+        }
+
+        /// Suggestions for a search box as the user types `text`: completions of the word being
+        /// typed, each with how many releases the completed search finds under `filter`, and the
+        /// programmes and offices whose name, acronym or slug contain the text. An empty text
+        /// gives empty lists.
+        async fn search_suggestions(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(desc = "What the user has typed so far (at most 500 characters).")] text: String,
+            #[graphql(desc = "The other criteria of the search page (not `search`): counts are under them.")]
+            filter: Option<ReleaseFilter>,
+            #[graphql(default = 8, desc = "How many of each kind to suggest, 1 to 20.")] first: i32,
+        ) -> Result<SearchSuggestions, ApiError> {
+            search_suggestions(ctx, text, filter, first).await
         }
 
         /// The release with this slug; null when there is none.

@@ -130,14 +130,23 @@ impl Store {
         &self,
         ids: &[Uuid],
     ) -> Result<HashMap<Uuid, ReleaseWithTags>, StoreError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let dialect = self.dialect()?;
         let tags = TagSelection {
             programmes: true,
             offices: true,
         };
+        self.releases_with_tag_selection(ids, tags).await
+    }
+
+    /// The releases `ids` that still exist, each with the selected tag lists (one statement).
+    pub async fn releases_with_tag_selection(
+        &self,
+        ids: &[Uuid],
+        tags: TagSelection,
+    ) -> Result<HashMap<Uuid, ReleaseWithTags>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let dialect = self.dialect()?;
         let query = release::Entity::find().filter(release::Column::Id.is_in(ids.iter().copied()));
         let statement = tags.add_columns(query, dialect).build(dialect.backend());
         let rows = self.db().query_all_raw(statement).await?;

@@ -14,9 +14,9 @@ use sea_orm::{
 use model::TagKind;
 use model::entity::{release, release_office, release_programme};
 
-use crate::store::search::SearchQuery;
 use crate::store::tag_table::TagTable;
 use crate::store::{Dialect, Store, StoreError};
+use ::search::SearchQuery;
 
 /// Whose releases a list holds: the whole archive, or one programme's or office's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

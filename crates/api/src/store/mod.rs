@@ -11,7 +11,8 @@
 //! - `catalogue`: programmes and offices, their slugs and release statistics;
 //! - `facets`: releases counted per day and per tag, from the count tables when they are exact;
 //! - `related`: the candidates and scores of `Release.related`;
-//! - `search`: the search language, parsed once per request;
+//! - `search`: searched lists, counts, facets and suggestions through the search index, and
+//!   the search language (from the `search` crate);
 //! - `sitemap`: releases in the order they were stored, in pages named by their first release;
 //! - `changes`: the change log that live subscriptions follow and replay;
 //! - `read_connection`: how a statement runs: on the pool, or in a transaction of its own
@@ -31,6 +32,7 @@ pub mod read_connection;
 pub mod related;
 pub mod releases;
 pub mod search;
+pub mod search_source;
 pub mod sitemap;
 pub mod tag_table;
 pub mod tags;
@@ -53,12 +55,17 @@ pub enum StoreError {
     /// Stored data that breaks the schema's rules.
     #[error("inconsistent data: {0}")]
     Inconsistent(String),
+    /// The search index failed.
+    #[error("the search index failed: {0}")]
+    Search(String),
 }
 
 /// The archive's database, read by the API. Cloning is cheap (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Store {
     db: ReadConnection,
+    /// The search index, when searches are answered by it (else by SQL).
+    search: Option<search::SearchAccess>,
 }
 
 impl Store {
@@ -66,6 +73,7 @@ impl Store {
     pub fn new(db: DatabaseConnection) -> Store {
         Store {
             db: ReadConnection::direct(db),
+            search: None,
         }
     }
 
@@ -77,6 +85,7 @@ impl Store {
     ) -> Store {
         Store {
             db: ReadConnection::transaction_pooled(db, statement_timeout),
+            search: None,
         }
     }
 
@@ -88,6 +97,15 @@ impl Store {
                 Store::transaction_pooled(db, settings.statement_timeout)
             }
             database::Pooler::None => Store::new(db),
+        }
+    }
+
+    /// This store answering searches from `engine`, with a memo of its own: give each request
+    /// its own (the matches of its searches are gathered once and shared by its fields).
+    pub fn with_search_engine(&self, engine: Option<&search::SearchEngine>) -> Store {
+        Store {
+            db: self.db.clone(),
+            search: engine.cloned().map(search::SearchAccess::new),
         }
     }
 

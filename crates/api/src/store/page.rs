@@ -13,10 +13,10 @@ use uuid::Uuid;
 use model::entity::release;
 
 use crate::store::criteria::Selection;
-use crate::store::search::SearchQuery;
 use crate::store::tag_table::TagTable;
 use crate::store::tags::{EmbeddedTags, TagSelection};
 use crate::store::{Dialect, Store, StoreError};
+use ::search::SearchQuery;
 
 /// Page size when the client gives none.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;

@@ -1,562 +1,413 @@
-//! Full-text search of release titles and summaries (`ReleaseFilter.search`).
+//! Searched lists and facets through the search index (`search::SearchIndex`), and the search
+//! language it answers (re-exported from the `search` crate).
 //!
-//! The client's text is parsed once, here, into a small query: groups joined by `or`, each
-//! group a list of terms that must all match — words, `"quoted phrases"` and `-excluded`
-//! words or phrases. Only letters and digits survive inside words, so nothing the client types
-//! reaches a database as query syntax (and the rendered query is bound as a parameter anyway).
-//! `store::dialect` renders the same query for each backend:
-//!
-//! - **PostgreSQL**: `search_vector @@ tsquery`, where the tsquery is
-//!   `websearch_to_tsquery('english', <query>)` OR'ed with the last group minus its last word
-//!   AND that word as a prefix (`to_tsquery('simple', 'word':*)`), so a search box can search
-//!   as the user types. The condition is on the bare column, so the GIN index serves it. Rank:
-//!   `ts_rank(search_vector, tsquery)` (title weighted A, summary B).
-//! - **SQLite**: `rowid IN (SELECT rowid FROM release_fts WHERE release_fts MATCH <fts5>)`,
-//!   with an FTS5 expression built from the same query (Porter stemming, `"word"*` prefix).
-//!   Rank: `-bm25(release_fts, 10.0, 1.0)` (title weighted 10×).
-//!
-//! Choices shared by both backends, so that they agree as far as they can:
-//! - English stop words (PostgreSQL's list) are not searched for, except inside a phrase:
-//!   PostgreSQL ignores them, and FTS5 would otherwise require them.
-//! - A group made only of exclusions (`-china`, or `a or -b`'s second group) matches nothing:
-//!   FTS5's `NOT` needs something to subtract from.
-//! - A word with punctuation inside (`ILO's`, `non-standard`) is searched as a phrase of its
-//!   parts, as `websearch_to_tsquery` does.
-//!
-//! Highlighting is done here in Rust, identically for both backends: a word is marked when its
-//! Snowball English stem (the algorithm of PostgreSQL's `english` configuration) equals that of
-//! a searched word, or when it starts with the word being typed.
+//! A store given a [`SearchEngine`] answers every list, count and facet with a search from the
+//! index: the matches of one search text and date range are gathered once per request (the
+//! request's store carries the memo, so `releases` and `releaseFacets` of one request share
+//! them), then the page's rows are read from the database by id, in the index's order, with
+//! their tags. A store without one (a unit test, or `--search-engine database`) evaluates the
+//! search in SQL (`dialect`).
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use rust_stemmers::{Algorithm, Stemmer};
+use chrono::NaiveDate;
+use model::entity::{office, programme};
+use tokio::sync::{OnceCell, Semaphore};
+use uuid::Uuid;
 
-/// Longest search text accepted, in characters.
-pub const MAX_SEARCH_CHARS: usize = 500;
+use search::{
+    Correction, Facets, Filter, Hit, Key, Matches, Order, PageSpec, SearchIndex, WordSuggestion,
+};
+pub use search::{MAX_SEARCH_CHARS, SearchQuery, SearchTooLong};
 
-/// A search text longer than [`MAX_SEARCH_CHARS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the search is {length} characters long: use at most {MAX_SEARCH_CHARS}")]
-pub struct SearchTooLong {
-    pub length: usize,
+use crate::store::criteria::{Criteria, Scope};
+use crate::store::page::{Cursor, Direction, ListOrder, PageRequest, PageRow, Position};
+use crate::store::tags::{EmbeddedTags, TagSelection};
+use crate::store::{Store, StoreError};
+
+/// Most completions `searchSuggestions` gives at once.
+pub const MAX_SUGGESTIONS: i32 = 20;
+
+/// The index and how many searches may gather matches at once (each is CPU-bound).
+#[derive(Debug, Clone)]
+pub struct SearchEngine {
+    pub index: SearchIndex,
+    permits: Arc<Semaphore>,
+    /// Held by every clone: what keeps the index's follower running.
+    alive: Arc<()>,
 }
 
-/// PostgreSQL's English stop words (`tsearch_data/english.stop`).
-const STOP_WORDS: &[&str] = &[
-    "i",
-    "me",
-    "my",
-    "myself",
-    "we",
-    "our",
-    "ours",
-    "ourselves",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-    "he",
-    "him",
-    "his",
-    "himself",
-    "she",
-    "her",
-    "hers",
-    "herself",
-    "it",
-    "its",
-    "itself",
-    "they",
-    "them",
-    "their",
-    "theirs",
-    "themselves",
-    "what",
-    "which",
-    "who",
-    "whom",
-    "this",
-    "that",
-    "these",
-    "those",
-    "am",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "being",
-    "have",
-    "has",
-    "had",
-    "having",
-    "do",
-    "does",
-    "did",
-    "doing",
-    "a",
-    "an",
-    "the",
-    "and",
-    "but",
-    "if",
-    "or",
-    "because",
-    "as",
-    "until",
-    "while",
-    "of",
-    "at",
-    "by",
-    "for",
-    "with",
-    "about",
-    "against",
-    "between",
-    "into",
-    "through",
-    "during",
-    "before",
-    "after",
-    "above",
-    "below",
-    "to",
-    "from",
-    "up",
-    "down",
-    "in",
-    "out",
-    "on",
-    "off",
-    "over",
-    "under",
-    "again",
-    "further",
-    "then",
-    "once",
-    "here",
-    "there",
-    "when",
-    "where",
-    "why",
-    "how",
-    "all",
-    "any",
-    "both",
-    "each",
-    "few",
-    "more",
-    "most",
-    "other",
-    "some",
-    "such",
-    "no",
-    "nor",
-    "not",
-    "only",
-    "own",
-    "same",
-    "so",
-    "than",
-    "too",
-    "very",
-    "s",
-    "t",
-    "can",
-    "will",
-    "just",
-    "don",
-    "should",
-    "now",
-];
-
-static STOP_WORD_SET: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| STOP_WORDS.iter().copied().collect());
-
-fn is_stop_word(word: &str) -> bool {
-    STOP_WORD_SET.contains(word)
-}
-
-fn stem(word: &str) -> String {
-    Stemmer::create(Algorithm::English).stem(word).into_owned()
-}
-
-/// One thing to look for: a word, or a phrase of consecutive words. Words are lower case and
-/// hold only letters and digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Term {
-    words: Vec<String>,
-    /// Written in quotes, or split from one word at punctuation: match the words in sequence.
-    phrase: bool,
-    /// `-word`: releases containing it are left out.
-    negated: bool,
-    /// The last word of the text, a plain word: it also matches as a prefix.
-    prefix: bool,
-}
-
-impl Term {
-    fn only_stop_words(&self) -> bool {
-        self.words.iter().all(|word| is_stop_word(word))
-    }
-}
-
-/// A parsed search: releases matching any group, where a group matches when all its positive
-/// terms do and none of its negated ones. Empty when nothing searchable was given.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchQuery {
-    groups: Vec<Vec<Term>>,
-    /// Stems of the searched words (stop words and exclusions left out), for highlighting.
-    stems: HashSet<String>,
-    /// The word being typed, for highlighting.
-    prefix: Option<String>,
-}
-
-/// A piece of the search text before grouping.
-enum Piece {
-    Or,
-    Term(Term),
-}
-
-impl SearchQuery {
-    /// Parses what a client typed. Punctuation outside words is ignored; `"…"` is a phrase,
-    /// a leading `-` excludes, a bare `or` (any case) separates alternatives.
-    pub fn parse(text: &str) -> Result<SearchQuery, SearchTooLong> {
-        let length = text.chars().count();
-        if length > MAX_SEARCH_CHARS {
-            return Err(SearchTooLong { length });
-        }
-        let pieces = lex(text);
-        Ok(SearchQuery::from_pieces(pieces))
-    }
-
-    fn from_pieces(mut pieces: Vec<Piece>) -> SearchQuery {
-        if let Some(Piece::Term(last)) = pieces.last_mut()
-            && !last.phrase
-            && !last.negated
-            && last.words.len() == 1
-        {
-            last.prefix = true;
-        }
-        let mut groups: Vec<Vec<Term>> = vec![Vec::new()];
-        for piece in pieces {
-            match piece {
-                Piece::Or => groups.push(Vec::new()),
-                // Stop words are not in PostgreSQL's index; FTS5 would require them. Inside a
-                // phrase they are kept: they hold the other words apart.
-                Piece::Term(term) if term.only_stop_words() => {}
-                Piece::Term(term) => {
-                    if let Some(group) = groups.last_mut() {
-                        group.push(term);
-                    }
-                }
-            }
-        }
-        // A group without a positive term would match "everything but", which FTS5 cannot
-        // express: it matches nothing, on both backends.
-        groups.retain(|group| group.iter().any(|term| !term.negated));
-
-        let positive_words = groups
-            .iter()
-            .flatten()
-            .filter(|term| !term.negated)
-            .flat_map(|term| term.words.iter());
-        let stems = positive_words
-            .filter(|word| !is_stop_word(word))
-            .map(|word| stem(word))
-            .collect();
-        let prefix = groups
-            .last()
-            .and_then(|group| group.last())
-            .filter(|term| term.prefix)
-            .and_then(|term| term.words.first().cloned());
-        SearchQuery {
-            groups,
-            stems,
-            prefix,
+impl SearchEngine {
+    /// At most `concurrent` searches gather matches at the same time: more would only share
+    /// the same cores while holding more matches in memory.
+    pub fn new(index: SearchIndex, concurrent: usize) -> SearchEngine {
+        SearchEngine {
+            index,
+            permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            alive: Arc::new(()),
         }
     }
 
-    /// Whether nothing searchable is left (only punctuation, operators or stop words).
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+    /// Alive while any clone of this engine is.
+    pub fn lifetime(&self) -> std::sync::Weak<()> {
+        Arc::downgrade(&self.alive)
     }
+}
 
-    /// The whole search in `websearch_to_tsquery` syntax.
-    pub fn websearch_text(&self) -> String {
-        websearch_text(&self.groups)
-    }
+/// The index as one request reads it: the engine and the matches gathered so far.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchAccess {
+    engine: SearchEngine,
+    memo: Arc<Mutex<HashMap<MatchKey, MatchCell>>>,
+    /// The catalogue, read once per request: facets and tags are named from it.
+    catalogue: Arc<OnceCell<Catalogue>>,
+}
 
-    /// The word being typed as a `to_tsquery` prefix (`'word':*`), and the rest of its group
-    /// in `websearch_to_tsquery` syntax (`None` when the word is alone in its group): PostgreSQL
-    /// matches the search, or that rest AND the prefix, so a search box can search as the user
-    /// types. `None` when the search does not end with a plain word.
-    pub fn typed_prefix(&self) -> Option<(String, Option<String>)> {
-        let (prefix, rest) = self.prefix_and_rest()?;
-        let rest = (!rest.is_empty()).then(|| websearch_text(&[rest]));
-        Some((format!("'{prefix}':*"), rest))
-    }
+/// Every programme and office, by name then slug.
+type Catalogue = (Vec<programme::Model>, Vec<office::Model>);
 
-    /// The word being typed and the rest of its group.
-    fn prefix_and_rest(&self) -> Option<(&str, Vec<Term>)> {
-        let group = self.groups.last()?;
-        let (last, rest) = group.split_last()?;
-        if !last.prefix {
-            return None;
+/// The matches of one search, gathered by whichever field of the request asks first.
+type MatchCell = Arc<OnceCell<Arc<Matches>>>;
+
+/// A search text (as parsed) and a date range.
+type MatchKey = (String, Option<NaiveDate>, Option<NaiveDate>);
+
+impl SearchAccess {
+    pub(crate) fn new(engine: SearchEngine) -> SearchAccess {
+        SearchAccess {
+            engine,
+            memo: Arc::default(),
+            catalogue: Arc::default(),
         }
-        Some((last.words.first()?.as_str(), rest.to_vec()))
+    }
+}
+
+/// A searched page: its rows, the exact count when asked, and the corrections made.
+#[derive(Debug)]
+pub struct SearchedPage {
+    pub rows: Vec<PageRow>,
+    pub total: Option<u64>,
+    pub corrections: Vec<Correction>,
+    /// The search as resolved, for highlights (completions and corrections included).
+    pub highlighting: SearchQuery,
+}
+
+/// Facets of a search, with the catalogue's rows.
+#[derive(Debug)]
+pub struct SearchedFacets {
+    pub days: std::collections::BTreeMap<NaiveDate, i64>,
+    pub programmes: Vec<(programme::Model, i64)>,
+    pub offices: Vec<(office::Model, i64)>,
+}
+
+impl Store {
+    /// Whether searches are answered by the index.
+    pub fn searches_index(&self) -> bool {
+        self.search.is_some()
     }
 
-    /// The query as an FTS5 expression: `("a" AND "b c" AND "d"*) NOT ("e") OR (…)`.
-    pub fn fts5(&self) -> String {
-        let groups: Vec<String> = self
-            .groups
-            .iter()
-            .map(|group| {
-                let render = |term: &Term| {
-                    let star = if term.prefix { "*" } else { "" };
-                    format!("\"{}\"{star}", term.words.join(" "))
-                };
-                let positive: Vec<String> = group
-                    .iter()
-                    .filter(|term| !term.negated)
-                    .map(render)
-                    .collect();
-                let negative: Vec<String> = group
-                    .iter()
-                    .filter(|term| term.negated)
-                    .map(render)
-                    .collect();
-                let mut text = format!("({})", positive.join(" AND "));
-                if !negative.is_empty() {
-                    text.push_str(&format!(" NOT ({})", negative.join(" OR ")));
-                }
-                format!("({text})")
+    /// The matches of `search` published within `from..=to`, gathered once per request.
+    async fn matches(
+        &self,
+        search: &SearchQuery,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Option<Arc<Matches>>, StoreError> {
+        let Some(access) = &self.search else {
+            return Ok(None);
+        };
+        let key = (format!("{search:?}"), from, to);
+        let cell = {
+            let mut memo = access
+                .memo
+                .lock()
+                .map_err(|_| StoreError::Search("the search memo is poisoned".to_owned()))?;
+            memo.entry(key).or_default().clone()
+        };
+        let matches = cell
+            .get_or_try_init(|| async {
+                let index = access.engine.index.clone();
+                let search = search.clone();
+                self.compute(move || index.matches(&search, from, to))
+                    .await?
+                    .map(Arc::new)
+                    .map_err(|error| StoreError::Search(error.to_string()))
             })
-            .collect();
-        groups.join(" OR ")
+            .await?;
+        Ok(Some(matches.clone()))
     }
 
-    /// `text` HTML-escaped, with the words this search matches wrapped in `<mark>…</mark>`;
-    /// and whether any word was marked.
-    pub fn highlight(&self, text: &str) -> (String, bool) {
-        let mut out = String::with_capacity(text.len() + 32);
-        let mut marked = false;
-        let mut word = String::new();
-        let mut flush = |word: &mut String, out: &mut String| {
-            if word.is_empty() {
-                return;
-            }
-            if self.matches_word(word) {
-                marked = true;
-                out.push_str("<mark>");
-                out.push_str(word);
-                out.push_str("</mark>");
-            } else {
-                out.push_str(word);
-            }
-            word.clear();
+    /// One page of a searched list from the index, with its count when `count` is set; `None`
+    /// when this store has no index.
+    pub async fn searched_page(
+        &self,
+        criteria: &Criteria,
+        scope: Scope,
+        order: ListOrder,
+        page: &PageRequest,
+        tags: TagSelection,
+        count: bool,
+    ) -> Result<Option<SearchedPage>, StoreError> {
+        let Some(search) = criteria.search.as_deref() else {
+            return Ok(None);
         };
-        for c in text.chars() {
-            if c.is_alphanumeric() {
-                word.push(c);
-            } else {
-                flush(&mut word, &mut out);
-                push_escaped(c, &mut out);
-            }
-        }
-        flush(&mut word, &mut out);
-        (out, marked)
+        let Some(matches) = self.matches(search, criteria.from, criteria.to).await? else {
+            return Ok(None);
+        };
+        let filter = filter_of(criteria, scope);
+        let spec = page_spec(order, page)?;
+        let (hits, total) = {
+            let matches = matches.clone();
+            self.compute(move || matches.page(&filter, &spec, count))
+                .await?
+        };
+        let rows = self.rows_of(&hits, order, tags).await?;
+        let highlighting = search.highlighting(matches.resolved().positive_stems());
+        Ok(Some(SearchedPage {
+            rows,
+            total,
+            corrections: matches.corrections().to_vec(),
+            highlighting,
+        }))
     }
 
-    fn matches_word(&self, word: &str) -> bool {
-        let lower = word.to_lowercase();
-        if self
-            .prefix
-            .as_deref()
-            .is_some_and(|prefix| lower.starts_with(prefix))
-        {
-            return true;
-        }
-        !is_stop_word(&lower) && self.stems.contains(&stem(&lower))
+    /// The catalogue, read once per request.
+    async fn catalogue(&self) -> Result<Catalogue, StoreError> {
+        let Some(access) = &self.search else {
+            return futures::try_join!(self.programmes(), self.offices());
+        };
+        access
+            .catalogue
+            .get_or_try_init(|| async { futures::try_join!(self.programmes(), self.offices()) })
+            .await
+            .cloned()
     }
-}
 
-/// The groups in `websearch_to_tsquery` syntax. Every term is quoted; words hold only letters
-/// and digits, so no operator can appear but the ones written here.
-fn websearch_text(groups: &[Vec<Term>]) -> String {
-    groups
-        .iter()
-        .map(|group| {
-            group
-                .iter()
-                .map(|term| {
-                    let minus = if term.negated { "-" } else { "" };
-                    format!("{minus}\"{}\"", term.words.join(" "))
+    /// The releases of `hits`, in their order, with the tags the index holds for them (named
+    /// from the catalogue): one statement, for the releases' own rows. A release removed since
+    /// the index last heard of it is left out.
+    async fn rows_of(
+        &self,
+        hits: &[Hit],
+        order: ListOrder,
+        tags: TagSelection,
+    ) -> Result<Vec<PageRow>, StoreError> {
+        let ids: Vec<Uuid> = hits.iter().map(|hit| hit.id).collect();
+        let untagged = TagSelection::default();
+        let (mut found, catalogue) = if tags == untagged {
+            (
+                self.releases_with_tag_selection(&ids, untagged).await?,
+                None,
+            )
+        } else {
+            let (found, catalogue) = futures::try_join!(
+                self.releases_with_tag_selection(&ids, untagged),
+                self.catalogue()
+            )?;
+            (found, Some(catalogue))
+        };
+        Ok(hits
+            .iter()
+            .filter_map(|hit| {
+                let (release, _) = found.remove(&hit.id)?;
+                let tags = EmbeddedTags {
+                    programmes: catalogue
+                        .as_ref()
+                        .filter(|_| tags.programmes)
+                        .map(|(programmes, _)| named(programmes, &hit.programmes, |p| p.id)),
+                    offices: catalogue
+                        .as_ref()
+                        .filter(|_| tags.offices)
+                        .map(|(_, offices)| named(offices, &hit.offices, |o| o.id)),
+                };
+                Some(PageRow {
+                    release,
+                    rank: (order == ListOrder::Relevance).then_some(f64::from(hit.score)),
+                    tags,
                 })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join(" or ")
-}
-
-/// Splits the search text into terms and `or`s.
-fn lex(text: &str) -> Vec<Piece> {
-    let mut pieces = Vec::new();
-    let mut chars = text.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let mut negated = false;
-        while chars.next_if_eq(&'-').is_some() {
-            negated = true;
-        }
-        let Some(&first) = chars.peek() else {
-            break;
-        };
-        if first == '"' {
-            chars.next();
-            let mut inside = String::new();
-            while let Some(c) = chars.next_if(|c| *c != '"') {
-                inside.push(c);
-            }
-            chars.next(); // the closing quote, if any
-            let words = words_of(&inside);
-            if !words.is_empty() {
-                pieces.push(Piece::Term(Term {
-                    words,
-                    phrase: true,
-                    negated,
-                    prefix: false,
-                }));
-            }
-            continue;
-        }
-        let mut raw = String::new();
-        while let Some(c) = chars.next_if(|c| !c.is_whitespace() && *c != '"') {
-            raw.push(c);
-        }
-        if !negated && raw.eq_ignore_ascii_case("or") {
-            pieces.push(Piece::Or);
-            continue;
-        }
-        let words = words_of(&raw);
-        if !words.is_empty() {
-            pieces.push(Piece::Term(Term {
-                phrase: words.len() > 1,
-                words,
-                negated,
-                prefix: false,
-            }));
-        }
+            })
+            .collect())
     }
-    pieces
+
+    /// Facets of a searched filter from the index: releases per day under `days`, per
+    /// programme under `programmes` and per office under `offices` (the faceting rule leaves
+    /// each dimension's own criterion out), in one pass over the matches. `None` when this
+    /// store has no index or the criteria have no search.
+    pub async fn searched_facets(
+        &self,
+        days: &Criteria,
+        programmes: &Criteria,
+        offices: &Criteria,
+    ) -> Result<Option<SearchedFacets>, StoreError> {
+        let Some(search) = days.search.as_deref() else {
+            return Ok(None);
+        };
+        // The widest range of the three: each facet narrows it further.
+        let widest = |pick: fn(&Criteria) -> Option<NaiveDate>,
+                      wider: fn(NaiveDate, NaiveDate) -> NaiveDate| {
+            [days, programmes, offices]
+                .into_iter()
+                .map(pick)
+                .try_fold(None, |acc: Option<NaiveDate>, date| {
+                    date.map(|date| Some(acc.map_or(date, |acc| wider(acc, date))))
+                })
+                .flatten()
+        };
+        let from = widest(|criteria| criteria.from, std::cmp::min);
+        let to = widest(|criteria| criteria.to, std::cmp::max);
+        let Some(matches) = self.matches(search, from, to).await? else {
+            return Ok(None);
+        };
+        let filters = [
+            filter_of(days, Scope::Archive),
+            filter_of(programmes, Scope::Archive),
+            filter_of(offices, Scope::Archive),
+        ];
+        let facets: Facets = self
+            .compute(move || {
+                let [days, programmes, offices] = &filters;
+                matches.facets(days, programmes, offices)
+            })
+            .await?;
+        let (all_programmes, all_offices) = self.catalogue().await?;
+        Ok(Some(SearchedFacets {
+            days: facets.days,
+            programmes: with_models(facets.programmes, all_programmes, |p| {
+                (p.id, p.name.clone(), p.slug.clone())
+            }),
+            offices: with_models(facets.offices, all_offices, |o| {
+                (o.id, o.name.clone(), o.slug.clone())
+            }),
+        }))
+    }
+
+    /// Completions of the word `text` ends with under `criteria`, from the index; `None` when
+    /// this store has no index.
+    pub async fn search_suggestions(
+        &self,
+        text: &str,
+        criteria: &Criteria,
+        first: usize,
+    ) -> Result<Option<Vec<WordSuggestion>>, StoreError> {
+        let (Some(access), Some(search)) = (&self.search, criteria.search.clone()) else {
+            return Ok(None);
+        };
+        let index = access.engine.index.clone();
+        let filter = filter_of(criteria, Scope::Archive);
+        let text = text.to_owned();
+        self.compute(move || index.suggest(&text, &search, &filter, first))
+            .await?
+            .map(Some)
+            .map_err(|error| StoreError::Search(error.to_string()))
+    }
+
+    /// Runs CPU-bound search work on a blocking thread, at most as many at once as the engine
+    /// allows: the threads stay few, and so does the memory their allocations keep.
+    async fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let Some(access) = &self.search else {
+            return Err(StoreError::Search(
+                "this store has no search index".to_owned(),
+            ));
+        };
+        let _permit = access
+            .engine
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Search("the search engine stopped".to_owned()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|error| StoreError::Search(error.to_string()))
+    }
 }
 
-/// The lower-case runs of letters and digits in `text`.
-fn words_of(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
+/// The catalogue rows whose ids are in `ids`, in the catalogue's order (by name).
+fn named<M: Clone>(all: &[M], ids: &[i32], id_of: impl Fn(&M) -> i32) -> Vec<M> {
+    all.iter()
+        .filter(|model| ids.contains(&id_of(model)))
+        .cloned()
         .collect()
 }
 
-fn push_escaped(c: char, out: &mut String) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        '"' => out.push_str("&quot;"),
-        '\'' => out.push_str("&#39;"),
-        _ => out.push(c),
+/// Counts joined to their catalogue rows, largest first, then by name and slug (the order of
+/// the SQL facets).
+fn with_models<M>(
+    counts: Vec<(i32, i64)>,
+    models: Vec<M>,
+    key: impl Fn(&M) -> (i32, String, String),
+) -> Vec<(M, i64)> {
+    let counts: HashMap<i32, i64> = counts.into_iter().collect();
+    let mut joined: Vec<(M, i64)> = models
+        .into_iter()
+        .filter_map(|model| {
+            let count = *counts.get(&key(&model).0)?;
+            Some((model, count))
+        })
+        .collect();
+    joined.sort_by(|(a, a_count), (b, b_count)| {
+        let (_, a_name, a_slug) = key(a);
+        let (_, b_name, b_slug) = key(b);
+        b_count
+            .cmp(a_count)
+            .then(a_name.cmp(&b_name))
+            .then(a_slug.cmp(&b_slug))
+    });
+    joined
+}
+
+fn filter_of(criteria: &Criteria, scope: Scope) -> Filter {
+    Filter {
+        from: criteria.from,
+        to: criteria.to,
+        programmes: criteria.programme_ids.clone(),
+        offices: criteria.office_ids.clone(),
+        scope: match scope {
+            Scope::Archive => None,
+            Scope::Tag(kind, id) => Some((kind, id)),
+        },
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> SearchQuery {
-        SearchQuery::parse(text).unwrap()
-    }
-
-    #[test]
-    fn punctuation_and_operators_alone_are_empty() {
-        for text in [
-            "", "   ", "\"", "-", "!!!", "or", "OR or", "\"\"", "- - -", "%", "_", "\\", "the of",
-        ] {
-            assert!(parse(text).is_empty(), "{text:?}");
-        }
-        assert!(parse("-china").is_empty(), "exclusions alone match nothing");
-        assert!(SearchQuery::parse(&"a".repeat(MAX_SEARCH_CHARS + 1)).is_err());
-    }
-
-    #[test]
-    fn fts5_expressions() {
-        assert_eq!(parse("herder").fts5(), r#"(("herder"*))"#);
-        assert_eq!(
-            parse(r#""social security" china"#).fts5(),
-            r#"(("social security" AND "china"*))"#
-        );
-        assert_eq!(
-            parse("health -china or herders'").fts5(),
-            r#"(("health") NOT ("china")) OR (("herders"*))"#
-        );
-        assert_eq!(
-            parse(r#"ILO's -"social security" x or"#).fts5(),
-            r#"(("ilo s" AND "x") NOT ("social security"))"#
-        );
-        assert_eq!(
-            parse(r#"'; DROP TABLE release; --"#).fts5(),
-            r#"(("drop" AND "table" AND "release"*))"#
-        );
-        assert_eq!(
-            parse("the health and safety").fts5(),
-            r#"(("health" AND "safety"*))"#
-        );
-    }
-
-    #[test]
-    fn the_typed_word_is_a_prefix_beside_the_rest_of_its_group() {
-        let search = parse("health -china or herders'");
-        assert_eq!(search.websearch_text(), r#""health" -"china" or "herders""#);
-        assert_eq!(
-            search.typed_prefix(),
-            Some(("'herders':*".to_owned(), None))
-        );
-        let search = parse("health -china or quality appren");
-        assert_eq!(
-            search.websearch_text(),
-            r#""health" -"china" or "quality" "appren""#
-        );
-        assert_eq!(
-            search.typed_prefix(),
-            Some(("'appren':*".to_owned(), Some(r#""quality""#.to_owned())))
-        );
-        let search = parse(r#"a1 "social security""#);
-        assert_eq!(search.websearch_text(), r#""a1" "social security""#);
-        assert_eq!(search.typed_prefix(), None);
-    }
-
-    #[test]
-    fn highlights_escape_everything_but_marks() {
-        let search = parse("workshop herder apprentice");
-        let (text, marked) = search
-            .highlight(r#"Workshops & <script>alert("x")</script> for Herders' apprenticeships"#);
-        assert!(marked);
-        assert_eq!(
-            text,
-            "<mark>Workshops</mark> &amp; &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; for \
-             <mark>Herders</mark>&#39; <mark>apprenticeships</mark>"
-        );
-        let (text, marked) = parse("china -herders").highlight("Herders in China");
-        assert!(marked);
-        assert_eq!(text, "Herders in <mark>China</mark>");
-        assert_eq!(
-            parse("x").highlight("a < b"),
-            ("a &lt; b".to_owned(), false)
-        );
-    }
+fn page_spec(order: ListOrder, page: &PageRequest) -> Result<PageSpec, StoreError> {
+    let order = match order {
+        ListOrder::NewestFirst => Order::NewestFirst,
+        ListOrder::OldestFirst => Order::OldestFirst,
+        ListOrder::Relevance => Order::Relevance,
+    };
+    let key =
+        |position: Option<Position>, argument: &'static str| -> Result<Option<Key>, StoreError> {
+            Ok(match (position, order) {
+                (None, _) => None,
+                (Some(Position::Ranked { rank, at }), Order::Relevance) => Some(Key {
+                    // A rank is a score the index gave, so it converts back exactly.
+                    score: rank as f32,
+                    published_on: at.published_on,
+                    id: at.id,
+                }),
+                (
+                    Some(Position::Dated(Cursor { published_on, id })),
+                    Order::NewestFirst | Order::OldestFirst,
+                ) => Some(Key {
+                    score: 0.0,
+                    published_on,
+                    id,
+                }),
+                _ => {
+                    return Err(StoreError::Page(
+                        crate::store::page::PageError::CursorFromOtherOrder(argument),
+                    ));
+                }
+            })
+        };
+    Ok(PageSpec {
+        order,
+        size: usize::try_from(page.size).unwrap_or(usize::MAX),
+        after: key(page.after, "after")?,
+        before: key(page.before, "before")?,
+        backward: page.direction == Direction::Backward,
+    })
 }
