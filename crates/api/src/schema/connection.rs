@@ -28,8 +28,9 @@ pub enum ReleaseOrder {
     NewestFirst,
     /// Oldest first: exactly the reverse of `NEWEST_FIRST`.
     OldestFirst,
-    /// Best match first (only with `ReleaseFilter.search`): title matches above summary-only
-    /// ones; equal matches newest first, then in a fixed order.
+    /// Best match first (only with `ReleaseFilter.search`): BM25 over title and summary, a match
+    /// in the title counting three times one in the summary; equal matches newest first, then
+    /// in a fixed order.
     Relevance,
 }
 

@@ -35,14 +35,17 @@ pub struct ReleaseFilter {
     /// Only releases published in this month of `year`: 1 (January) to 12 (December). Requires `year`.
     pub month: Option<i32>,
     /// Words to find in the title or summary (at most 500 characters), e.g. `herders`,
-    /// `"social security" or pension -china`. Words match in any form ("herder" finds
-    /// "Herders"); `"quoted words"` must appear together; `or` separates alternatives; a
-    /// leading `-` excludes a word or phrase; the last word also matches as the start of a
-    /// longer word, for searching as the user types ("apprentice" finds "Apprenticeship").
-    /// Punctuation is ignored, and so are common words like "the" outside quotes; a text with
-    /// nothing left to search for (e.g. only punctuation), or whose alternatives only exclude,
-    /// matches no release. Order by `RELEVANCE` for the best matches first, and select
-    /// `Release.highlight` to show where they matched.
+    /// `"social security" or pension -china`. A word found in the archive matches every word of
+    /// the same stem ("herder" finds "Herders") and nothing else; otherwise the last word, the
+    /// one being typed, from 3 letters matches the words it begins ("apprentice" finds
+    /// "Apprenticeship"); otherwise a word of 5 letters or more matches the archive's words one
+    /// edit away (two from 9 letters: "worksohp" finds "workshop"), and the list's
+    /// `searchCorrections` says so. `"quoted words"` must appear together, as written; `or`
+    /// separates alternatives; a leading `-` excludes a word or phrase, as written. Punctuation
+    /// is ignored, and so are common words like "the" outside quotes; a text with nothing left
+    /// to search for (e.g. only punctuation), or whose alternatives only exclude, matches no
+    /// release. Order by `RELEVANCE` for the best matches first (BM25, title above summary),
+    /// and select `Release.highlight` to show where they matched.
     pub search: Option<String>,
 }
 

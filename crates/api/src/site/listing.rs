@@ -1,6 +1,6 @@
 //! The newest releases matching some criteria, each with its programmes and offices: what a
-//! feed, a programme's page and an office's page list. One statement, the same keyset page the
-//! API's `releases` reads.
+//! feed, a programme's page and an office's page list. The same page the API's `releases`
+//! reads: one statement, or with a search, the search index's page and its releases by id.
 
 use model::entity::{office, programme, release};
 
@@ -35,15 +35,31 @@ pub async fn newest(
         programmes: true,
         offices: true,
     };
-    let mut rows = store
-        .page(
-            &selection,
+    // A searched feed reads the search index when the store has one, as the API's lists do.
+    let searched = store
+        .searched_page(
+            criteria,
+            Scope::Archive,
             ListOrder::NewestFirst,
-            criteria.search.as_deref(),
             &page,
             tags,
+            false,
         )
         .await?;
+    let mut rows = match searched {
+        Some(searched) => searched.rows,
+        None => {
+            store
+                .page(
+                    &selection,
+                    ListOrder::NewestFirst,
+                    criteria.search.as_deref(),
+                    &page,
+                    tags,
+                )
+                .await?
+        }
+    };
     // The page reads one row more than asked, to tell whether more follow.
     rows.truncate(usize::try_from(count).unwrap_or(usize::MAX));
     let unread: Vec<_> = rows
