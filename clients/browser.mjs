@@ -486,6 +486,48 @@ async function unusable(page, expect) {
   await checkTotal(page, expect.all.totalCount, '"Clear filters"');
 }
 
+/**
+ * The search box's suggestions: an ARIA combobox the keyboard works (Down makes an option
+ * active, Enter chooses it, Escape closes), each option's count what its search finds.
+ */
+async function suggestions(page) {
+  await openView(page, '#/');
+  await page.click('#search');
+  await page.keyboard.type('appren');
+  await page.waitForSelector('#search-suggestions [role="option"]');
+  check(await page.getAttribute('#search', 'role') === 'combobox', 'the search box is not a combobox');
+  check(await page.getAttribute('#search', 'aria-expanded') === 'true', 'the combobox does not say it is expanded');
+  check(await page.getAttribute('#search', 'aria-controls') === 'search-suggestions', 'the combobox does not name its list box');
+  const options = await page.$$eval('#search-suggestions [role="option"]', (nodes) => nodes.map((node) => ({
+    text: node.querySelector('.suggestion-text').textContent,
+    count: node.querySelector('.suggestion-count').textContent,
+  })));
+  check(options.length > 0 && options.every((option) => option.text.startsWith('appren')),
+    `the suggestions for "appren" are ${JSON.stringify(options)}`);
+  const first = options[0];
+  const wanted = await countOf({ search: first.text });
+  check(first.count.startsWith(`${wanted} `), `"${first.text}" is offered with "${first.count}", the API finds ${wanted}`);
+  await page.keyboard.press('ArrowDown');
+  check(await page.getAttribute('#search', 'aria-activedescendant') === 'search-suggestions-0',
+    'ArrowDown does not make the first suggestion active');
+  check(await page.getAttribute('#search-suggestions-0', 'aria-selected') === 'true', 'the active suggestion is not selected');
+  await visited(page, 'explorer-suggestions');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((text) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('q') === text, first.text);
+  await listSettled(page);
+  check(await page.inputValue('#search') === first.text, `Enter puts "${await page.inputValue('#search')}" in the box`);
+  check(await page.getAttribute('#search', 'aria-expanded') === 'false', 'the list stays open after a choice');
+  check(await page.evaluate(() => document.activeElement?.id) === 'search', 'choosing takes the focus from the box');
+  await checkTotal(page, wanted, `the suggestion "${first.text}"`);
+  // Escape closes without choosing.
+  await page.fill('#search', '');
+  await page.keyboard.type('work');
+  await page.waitForSelector('#search-suggestions [role="option"]');
+  await page.keyboard.press('Escape');
+  check(await page.isHidden('#search-suggestions'), 'Escape leaves the suggestions open');
+  check(await page.inputValue('#search') === 'work', 'Escape changes the search');
+}
+
 /** Point 6 on a desktop: bars choose months, the keyboard works them, the axis follows the dates. */
 async function chart(page, expect) {
   await openView(page, `#/?programmes=${PROGRAMME}`);
@@ -723,6 +765,7 @@ async function explorer(browser, expect) {
   await chart(page, expect);
   noProblems('the explorer\'s chart failed');
   await unusable(page, expect);
+  await suggestions(page);
   noProblems('the explorer failed on unusable addresses, errors or empty results');
   await context.close();
 }

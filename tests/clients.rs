@@ -12,7 +12,9 @@ use std::time::Duration;
 use api::AppState;
 use api::ops::archive_changes::ArchiveChanges;
 use api::ops::limits::SubscriptionLimits;
-use integration_tests::app::{TestApp, load_listings, spawn_app, spawn_app_with_state};
+use integration_tests::app::{
+    TestApp, load_listings, spawn_app, spawn_app_with_state, with_search_index_following,
+};
 use integration_tests::clients::{clients_dir, ensure_installed};
 use integration_tests::prerequisites::chromium;
 use integration_tests::{Backend, TestDatabase, repo_root};
@@ -336,6 +338,8 @@ async fn live_server(limits: SubscriptionLimits) -> (TestDatabase, TestApp, AppS
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Searching with an index kept in step with the archive, as the `api` binary does.
+    let state = with_search_index_following(state, Some(&changes)).await;
     let app = spawn_app_with_state(state.clone()).await;
     (database, app, state)
 }

@@ -2,8 +2,9 @@
 //! with how many releases the search would find with it, under the current filter.
 //!
 //! Candidates are the completions the most releases contain (the vocabulary's document
-//! frequencies, summed over segments); each is then counted exactly with the rest of the
-//! search and the filter, and those that would find nothing are left out.
+//! frequencies, summed over segments), one per stem (its most frequent form); each is then
+//! counted exactly with the rest of the search and the filter, and those that would find
+//! nothing are left out.
 
 use std::collections::BTreeMap;
 
@@ -54,6 +55,9 @@ pub(crate) fn suggest(
         }
         let mut candidates: Vec<(String, u64)> = frequencies.into_iter().collect();
         candidates.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        // Words of one stem find the same releases: only the most frequent form is offered.
+        let mut stems = std::collections::HashSet::new();
+        candidates.retain(|(word, _)| stems.insert(crate::language::stem(word)));
         candidates.truncate(first);
         let mut suggestions = Vec::with_capacity(candidates.len());
         for (word, _) in candidates {

@@ -10,6 +10,7 @@ import { CATALOGUE, RELEASES, SERIES_PER_REQUEST, countsQuery, graphql } from '.
 import { legend, monthIndex, timeline } from './chart.js';
 import { $, formatDate, h, replace } from './dom.js';
 import { followNewReleases } from './live.js';
+import { offerSuggestions } from './suggest.js';
 import {
   MONTHS, dateBounds, describeFilters, emptyList, feedUrl, firstPage, listHash, parseHash, releaseHref,
   reversedRange, sameList, toFilter,
@@ -189,6 +190,10 @@ function buildFilters() {
   });
   const searchLater = debounce(() => navigate(readFilters(), { replace: true }), SEARCH_DELAY_MS);
   ui.search.addEventListener('input', searchLater);
+  offerSuggestions(ui.search, {
+    filter: () => toFilter({ ...readFilters(), q: '' }),
+    choose: () => navigate(readFilters()),
+  });
   ui.form.addEventListener('submit', (event) => {
     event.preventDefault();
     navigate(readFilters());

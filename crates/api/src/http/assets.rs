@@ -113,6 +113,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
         explorer("dom.js", JAVASCRIPT, embed!("explorer/dom.js")),
         explorer("live.js", JAVASCRIPT, embed!("explorer/live.js")),
         explorer("state.js", JAVASCRIPT, embed!("explorer/state.js")),
+        explorer("suggest.js", JAVASCRIPT, embed!("explorer/suggest.js")),
         explorer("style.css", CSS, embed!("explorer/style.css")),
         explorer("pages.css", CSS, embed!("explorer/pages.css")),
         explorer("page.js", JAVASCRIPT, embed!("explorer/page.js")),
