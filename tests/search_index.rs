@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -548,6 +548,82 @@ async fn a_new_release_is_found_by_every_process_within_a_second() {
                 .expect("an answer");
             assert_eq!(data["releases"]["totalCount"], 1);
         }
+    }
+}
+
+/// A searched page names its facets and tags from the catalogue, which each process keeps
+/// across requests: a programme renamed in the database is shown under its new name, in the
+/// facets and on the releases, within a second, by a process whose catalogue and response
+/// cache were warm, and the old name never comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_programme_is_named_anew_in_searched_answers_within_a_second() {
+    const NAMED: &str = r#"{ releases(filter: { search: "apprenticeship", programmes: ["quality-apprenticeship"] }, first: 1) { nodes { programmes { slug name } } } releaseFacets(filter: { search: "apprenticeship" }) { programmes { programme { slug name } count } } }"#;
+    let names = |data: &Value| -> Vec<String> {
+        let facet = data["releaseFacets"]["programmes"]
+            .as_array()
+            .expect("programme facets")
+            .iter()
+            .filter(|bucket| bucket["programme"]["slug"] == "quality-apprenticeship")
+            .map(|bucket| {
+                bucket["programme"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            });
+        let tags = data["releases"]["nodes"][0]["programmes"]
+            .as_array()
+            .expect("the release's programmes")
+            .iter()
+            .filter(|tag| tag["slug"] == "quality-apprenticeship")
+            .map(|tag| tag["name"].as_str().unwrap_or("").to_owned());
+        facet.chain(tags).collect()
+    };
+    let database = TestDatabase::postgres().await;
+    let db = database.connect().await;
+    load_listings(&db, &[seeds_dir()]).await;
+    let index = tempfile::tempdir().expect("a temporary folder");
+    let url = database.url.clone();
+    let process = tokio::task::block_in_place(|| ApiProcess::start(&url, index.path()));
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let data = post_query(&client, &process.graphql, NAMED)
+            .await
+            .expect("an answer");
+        let found = names(&data);
+        assert_eq!(found.len(), 2, "{data}");
+        assert!(
+            found.iter().all(|name| name != "Apprenticeships renamed"),
+            "{data}"
+        );
+    }
+    db.execute_unprepared(
+        "UPDATE programme SET name = 'Apprenticeships renamed' WHERE slug = 'quality-apprenticeship'",
+    )
+    .await
+    .expect("the programme is renamed");
+    let renamed = Instant::now();
+    loop {
+        let data = post_query(&client, &process.graphql, NAMED)
+            .await
+            .expect("an answer");
+        if names(&data) == ["Apprenticeships renamed", "Apprenticeships renamed"] {
+            break;
+        }
+        assert!(
+            renamed.elapsed() < Duration::from_secs(1),
+            "the old name is still shown: {data}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..5 {
+        let data = post_query(&client, &process.graphql, NAMED)
+            .await
+            .expect("an answer");
+        assert_eq!(
+            names(&data),
+            ["Apprenticeships renamed", "Apprenticeships renamed"],
+            "{data}"
+        );
     }
 }
 

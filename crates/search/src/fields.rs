@@ -1,7 +1,11 @@
 //! The index's schema: which fields a release becomes, and how their text is cut into terms.
 //!
-//! - `title`, `summary`: the stemmed words with positions (phrases) and frequencies (BM25).
-//!   Stop words are kept, so that a phrase's words stand where they stood.
+//! - `text`: the stemmed words of the title, three times, and of the summary, with frequencies:
+//!   what a word is matched and ranked on (BM25F: a title word counts three times, toward the
+//!   word's frequency and the release's length). One field, so that a word is one list of
+//!   postings rather than the union of two.
+//! - `title`, `summary`: the stemmed words with positions, for phrases, which must stand within
+//!   one of them. Stop words are kept, so that a phrase's words stand where they stood.
 //! - `words`: every word as written (lower case), document ids only: the vocabulary that the
 //!   word being typed is completed from and a misspelt word is corrected against.
 //! - `id`: the release id as text, for replacing or deleting a release's document.
@@ -22,6 +26,9 @@ const STEMMED: &str = "pressroom_stemmed";
 /// Tokenizer of `words`: runs of letters and digits, lower case.
 const PLAIN: &str = "pressroom_plain";
 
+/// How many times a title's words count in `text` (BM25F's field weight).
+pub const TITLE_WEIGHT: usize = 3;
+
 /// Longest word indexed, in bytes; a longer one is left out of the index (and matches nothing).
 pub const MAX_WORD_BYTES: usize = 200;
 
@@ -29,6 +36,7 @@ pub const MAX_WORD_BYTES: usize = 200;
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     pub id: Field,
+    pub text: Field,
     pub title: Field,
     pub summary: Field,
     pub words: Field,
@@ -49,10 +57,16 @@ impl Fields {
     /// The schema of a new index and its fields.
     pub fn schema() -> (Schema, Fields) {
         let mut builder = Schema::builder();
-        let text = TextOptions::default().set_indexing_options(
+        let ranked = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(STEMMED)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let phrases = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(STEMMED)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+                .set_fieldnorms(false),
         );
         let words = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -63,8 +77,9 @@ impl Fields {
         let column = NumericOptions::default().set_fast();
         let fields = Fields {
             id: builder.add_text_field("id", STRING),
-            title: builder.add_text_field("title", text.clone()),
-            summary: builder.add_text_field("summary", text),
+            text: builder.add_text_field("text", ranked),
+            title: builder.add_text_field("title", phrases.clone()),
+            summary: builder.add_text_field("summary", phrases),
             words: builder.add_text_field("words", words),
             day: builder.add_u64_field(DAY, column.clone()),
             id_hi: builder.add_u64_field(ID_HI, column.clone()),
@@ -85,6 +100,7 @@ impl Fields {
         let field = |name: &str| schema.get_field(name).ok();
         Some(Fields {
             id: field("id")?,
+            text: field("text")?,
             title: field("title")?,
             summary: field("summary")?,
             words: field("words")?,

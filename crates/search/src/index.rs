@@ -20,7 +20,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Ta
 use uuid::Uuid;
 
 pub use crate::error::IndexError;
-use crate::fields::{Fields, register_tokenizers};
+use crate::fields::{Fields, TITLE_WEIGHT, register_tokenizers};
 use crate::language::SearchQuery;
 use crate::matches::{BufferPool, Filter, Matches};
 use crate::resolve::Resolved;
@@ -30,7 +30,7 @@ use crate::snapshot::Snapshot;
 use crate::suggest::WordSuggestion;
 
 /// Version of what the index holds and how; an index of another version is rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Memory of the writer that applies changes as they are logged.
 const UPDATE_WRITER_BYTES: usize = 20_000_000;
@@ -371,6 +371,10 @@ fn locked(error: TantivyError, directory: Option<&Path>) -> IndexError {
 fn document(fields: &Fields, release: &IndexedRelease) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     document.add_text(fields.id, release.id.to_string());
+    for _ in 0..TITLE_WEIGHT {
+        document.add_text(fields.text, &release.title);
+    }
+    document.add_text(fields.text, &release.summary);
     document.add_text(fields.title, &release.title);
     document.add_text(fields.summary, &release.summary);
     document.add_text(fields.words, &release.title);

@@ -26,11 +26,11 @@ mod snapshot;
 mod suggest;
 
 pub use edits::{edit_distance, max_edits};
+pub use fields::TITLE_WEIGHT;
 pub use index::{IndexError, IndexState, IndexedRelease, Indexer, Opened, Rebuild, SearchIndex};
 pub use language::{MAX_SEARCH_CHARS, SearchQuery, SearchTooLong, is_stop_word, stem};
 pub use matches::{Facets, Filter, Hit, Key, Matches, Order, PageSpec};
 pub use resolve::{
-    Correction, MIN_PREFIX_CHARS, Resolved, ResolvedTerm, TITLE_WEIGHT, Vocabulary, stems_of,
-    words_of,
+    Correction, MIN_PREFIX_CHARS, Resolved, ResolvedTerm, Vocabulary, stems_of, words_of,
 };
 pub use suggest::WordSuggestion;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::SearchQuery;
 use crate::error::IndexError;
 use crate::resolve::{Correction, Resolved};
-use crate::segment_table::SegmentTable;
+use crate::segment_table::{Row, SegmentTable};
 use crate::snapshot::Snapshot;
 
 /// Which releases of the matches an answer counts: a date range and required tags.
@@ -101,17 +101,20 @@ pub(crate) struct BufferPool {
     spare: Mutex<Vec<SegmentColumns>>,
 }
 
-/// Most column sets kept, and the most entries a kept column may hold: what the pool can
-/// keep is bounded (4 × 4 × 4 bytes × 512 Ki = 32 MiB), the rare larger search allocates.
-const POOLED: usize = 4;
-const POOLED_CAPACITY: usize = 1 << 19;
+/// The most memory the pool keeps: a few large searches' worth (a match costs 8 bytes, and
+/// the most frequent words match about half a million releases at 1,000,000).
+const POOL_BYTES: usize = 32 << 20;
 
 #[derive(Debug, Default)]
 struct SegmentColumns {
     docs: Vec<DocId>,
     scores: Vec<f32>,
-    days: Vec<u32>,
-    combinations: Vec<u32>,
+}
+
+impl SegmentColumns {
+    fn bytes(&self) -> usize {
+        4 * (self.docs.capacity() + self.scores.capacity())
+    }
 }
 
 impl BufferPool {
@@ -123,17 +126,13 @@ impl BufferPool {
         let mut columns = spare.unwrap_or_default();
         columns.docs.clear();
         columns.scores.clear();
-        columns.days.clear();
-        columns.combinations.clear();
         columns
     }
 
     fn give_back(&self, columns: SegmentColumns) {
-        if columns.docs.capacity() > POOLED_CAPACITY {
-            return;
-        }
         if let Ok(mut spare) = self.spare.lock()
-            && spare.len() < POOLED
+            && spare.iter().map(SegmentColumns::bytes).sum::<usize>() + columns.bytes()
+                <= POOL_BYTES
         {
             spare.push(columns);
         }
@@ -146,22 +145,27 @@ impl Drop for Matches {
             self.pool.give_back(SegmentColumns {
                 docs: segment.docs,
                 scores: segment.scores,
-                days: segment.days,
-                combinations: segment.combinations,
             });
         }
     }
 }
 
-/// One segment's matches, column by column, in document order: the document, its score, and
-/// copies of its day and tag combination (read here once, so that the passes over the
-/// matches read these arrays in order instead of the segment table at random).
+/// One segment's matches, column by column, in document order: the document and its score.
+/// Their days and tags are read from the segment table's rows, in the same ascending order.
 struct SegmentMatches {
     table: Arc<SegmentTable>,
     docs: Vec<DocId>,
     scores: Vec<f32>,
-    days: Vec<u32>,
-    combinations: Vec<u32>,
+}
+
+impl SegmentMatches {
+    /// Each match's position in the columns and its row.
+    fn rows(&self) -> impl Iterator<Item = (usize, Row)> + '_ {
+        self.docs
+            .iter()
+            .enumerate()
+            .map(|(at, doc)| (at, self.table.rows[*doc as usize]))
+    }
 }
 
 impl std::fmt::Debug for Matches {
@@ -196,16 +200,12 @@ pub(crate) fn gather(
                 table: table.clone(),
                 docs: columns.docs,
                 scores: columns.scores,
-                days: columns.days,
-                combinations: columns.combinations,
             };
             weight.for_each(reader, &mut |doc, score| {
-                let day = table.day[doc as usize];
+                let day = table.rows[doc as usize].day;
                 if day >= low && day <= high && alive.is_none_or(|alive| alive.is_alive(doc)) {
                     matches.docs.push(doc);
                     matches.scores.push(score);
-                    matches.days.push(day);
-                    matches.combinations.push(table.combination[doc as usize]);
                 }
             })?;
             segments.push(matches);
@@ -283,14 +283,13 @@ impl<'a> Check<'a> {
     /// segment's own postings, so they index its table.
     #[inline]
     pub(crate) fn all(&self, doc: DocId) -> bool {
-        let doc = doc as usize;
-        self.passes_at(self.table.day[doc], self.table.combination[doc])
+        self.passes(self.table.rows[doc as usize])
     }
 
-    /// Whether a document of this day and tag combination passes.
+    /// Whether a document of this row passes.
     #[inline]
-    fn passes_at(&self, day: u32, combination: u32) -> bool {
-        day >= self.low && day <= self.high && self.passes[combination as usize]
+    fn passes(&self, row: Row) -> bool {
+        row.day >= self.low && row.day <= self.high && self.passes[row.combination as usize]
     }
 }
 
@@ -319,12 +318,7 @@ impl Matches {
         let mut count = 0;
         for segment in &self.segments {
             let check = Check::new(filter, &segment.table);
-            count += segment
-                .days
-                .iter()
-                .zip(&segment.combinations)
-                .filter(|(day, combination)| check.passes_at(**day, **combination))
-                .count() as u64;
+            count += segment.rows().filter(|(_, row)| check.passes(*row)).count() as u64;
         }
         count
     }
@@ -353,11 +347,11 @@ impl Matches {
         for (number, segment) in self.segments.iter().enumerate() {
             let check = Check::new(filter, &segment.table);
             let table = &segment.table;
-            for (at, doc) in segment.docs.iter().enumerate() {
-                let (day, combination) = (segment.days[at], segment.combinations[at]);
-                if !check.passes_at(day, combination) {
+            for (at, row) in segment.rows() {
+                if !check.passes(row) {
                     continue;
                 }
+                let Row { day, combination } = row;
                 total += 1;
                 let mut candidate = Candidate {
                     score: if spec.order == Order::Relevance {
@@ -383,7 +377,7 @@ impl Matches {
                         continue;
                     }
                 }
-                candidate.id = table.id[*doc as usize];
+                candidate.id = table.id[segment.docs[at] as usize];
                 if threshold
                     .as_ref()
                     .is_some_and(|threshold| scan(&candidate, threshold).is_ge())
@@ -442,39 +436,52 @@ impl Matches {
     /// Releases per day (with `days`), per programme (with `programmes`) and per office (with
     /// `offices`), in one pass over the matches: each match adds to its day and to its tag
     /// combination's counts, which are expanded into programmes and offices at the end.
+    ///
+    /// The pass does the same work for every match, without branches: which of the three
+    /// filters a tag combination passes is decided once per combination (a bit each), and a
+    /// match adds that bit, masked by its day's place in each date range, to each count.
     pub fn facets(&self, days: &Filter, programmes: &Filter, offices: &Filter) -> Facets {
-        let mut day_counts: BTreeMap<u32, i64> = BTreeMap::new();
+        let spans = self
+            .segments
+            .iter()
+            .filter(|segment| !segment.docs.is_empty())
+            .map(|segment| segment.table.days);
+        let first_day = spans.clone().map(|(first, _)| first).min().unwrap_or(0);
+        let last_day = spans.map(|(_, last)| last).max().unwrap_or(0);
+        let mut per_day = vec![0u32; (last_day - first_day) as usize + 1];
         let mut programme_counts: BTreeMap<u32, i64> = BTreeMap::new();
         let mut office_counts: BTreeMap<u32, i64> = BTreeMap::new();
+        let range = |filter: &Filter| {
+            let (low, high) = (day_number(filter.from, 0), day_number(filter.to, u32::MAX));
+            (low, high.saturating_sub(low))
+        };
+        // `day - low <= span` (wrapping) is `low <= day <= high`.
+        let (by_day, by_programme, by_office) = (range(days), range(programmes), range(offices));
+        let within = |day: u32, (low, span): (u32, u32)| u32::from(day.wrapping_sub(low) <= span);
         for segment in &self.segments {
             let table = &segment.table;
-            let by_day = Check::new(days, table);
-            let by_programme = Check::new(programmes, table);
-            let by_office = Check::new(offices, table);
-            let mut per_programme = vec![0i64; table.combinations.len()];
-            let mut per_office = vec![0i64; table.combinations.len()];
-            let (first_day, last_day) = table.days;
-            let mut per_day = vec![0i64; (last_day - first_day) as usize + 1];
-            for (day, combination) in segment
-                .days
-                .iter()
-                .copied()
-                .zip(segment.combinations.iter().copied())
-            {
-                if by_day.passes_at(day, combination) {
-                    per_day[(day - first_day) as usize] += 1;
-                }
-                if by_programme.passes_at(day, combination) {
-                    per_programme[combination as usize] += 1;
-                }
-                if by_office.passes_at(day, combination) {
-                    per_office[combination as usize] += 1;
-                }
-            }
-            for (offset, count) in per_day.into_iter().enumerate() {
-                if count > 0 {
-                    *day_counts.entry(first_day + offset as u32).or_default() += count;
-                }
+            let masks: Vec<u32> = {
+                let (days, programmes, offices) = (
+                    Check::new(days, table),
+                    Check::new(programmes, table),
+                    Check::new(offices, table),
+                );
+                (0..table.combinations.len())
+                    .map(|number| {
+                        u32::from(days.passes[number])
+                            | u32::from(programmes.passes[number]) << 1
+                            | u32::from(offices.passes[number]) << 2
+                    })
+                    .collect()
+            };
+            let mut per_programme = vec![0u32; table.combinations.len()];
+            let mut per_office = vec![0u32; table.combinations.len()];
+            for (_, Row { day, combination }) in segment.rows() {
+                let combination = combination as usize;
+                let mask = masks[combination];
+                per_day[(day - first_day) as usize] += mask & within(day, by_day);
+                per_programme[combination] += (mask >> 1) & within(day, by_programme);
+                per_office[combination] += (mask >> 2) & within(day, by_office);
             }
             for (combination, (in_programmes, in_offices)) in table
                 .combinations
@@ -483,12 +490,12 @@ impl Matches {
             {
                 if in_programmes > 0 {
                     for id in &combination.programmes {
-                        *programme_counts.entry(*id).or_default() += in_programmes;
+                        *programme_counts.entry(*id).or_default() += i64::from(in_programmes);
                     }
                 }
                 if in_offices > 0 {
                     for id in &combination.offices {
-                        *office_counts.entry(*id).or_default() += in_offices;
+                        *office_counts.entry(*id).or_default() += i64::from(in_offices);
                     }
                 }
             }
@@ -500,9 +507,11 @@ impl Matches {
                 .collect()
         };
         Facets {
-            days: day_counts
+            days: per_day
                 .into_iter()
-                .map(|(day, count)| (date_of(day), count))
+                .enumerate()
+                .filter(|(_, count)| *count > 0)
+                .map(|(offset, count)| (date_of(first_day + offset as u32), i64::from(count)))
                 .collect(),
             programmes: ids(programme_counts),
             offices: ids(office_counts),

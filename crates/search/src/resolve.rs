@@ -9,7 +9,8 @@
 //! 4. otherwise it matches nothing.
 //!
 //! Exclusions and phrases match exactly (rule 1 only). The resolved query is evaluated by the
-//! index (`to_query`: BM25 over title and summary, the title weighted [`TITLE_WEIGHT`] times)
+//! index (`to_query`: BM25F over title and summary, a title word counting
+//! [`TITLE_WEIGHT`](crate::fields::TITLE_WEIGHT) times)
 //! and, for a handful of releases in memory, by [`Resolved::matches`] (live updates), with the
 //! same outcome.
 
@@ -17,7 +18,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use tantivy::Term;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 
@@ -25,9 +26,6 @@ use crate::edits::max_edits;
 use crate::fields::{Fields, MAX_WORD_BYTES};
 use crate::language::{SearchQuery, Term as QueryTerm, stem};
 use crate::snapshot::Snapshot;
-
-/// How much more a match in the title counts than one in the summary.
-pub const TITLE_WEIGHT: f32 = 3.0;
 
 /// The shortest word being typed that is completed from the vocabulary.
 pub const MIN_PREFIX_CHARS: usize = 3;
@@ -185,44 +183,53 @@ impl ResolvedTerm {
         }
     }
 
+    /// The term as tantivy evaluates it. A word is its stems in `text`, scored by BM25F. A
+    /// phrase must stand in the title or in the summary (unscored), and is scored as its
+    /// words are in `text`, so that every search ranks on one formula.
     fn to_query(&self, fields: &Fields) -> Box<dyn Query> {
-        let weighted = |field, make: &dyn Fn(tantivy::schema::Field) -> Box<dyn Query>| {
-            if field == fields.title {
-                Box::new(BoostQuery::new(make(field), TITLE_WEIGHT)) as Box<dyn Query>
-            } else {
-                make(field)
-            }
+        let ranked = |stem: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(fields.text, stem),
+                IndexRecordOption::WithFreqs,
+            ))
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         match self {
             ResolvedTerm::Word { stems, .. } => {
-                for stem in stems {
-                    for field in [fields.title, fields.summary] {
-                        let query = weighted(field, &|field| {
-                            Box::new(TermQuery::new(
-                                Term::from_field_text(field, stem),
-                                IndexRecordOption::WithFreqs,
-                            ))
-                        });
-                        clauses.push((Occur::Should, query));
-                    }
+                if let [stem] = stems.iter().collect::<Vec<_>>().as_slice() {
+                    return ranked(stem);
                 }
+                Box::new(BooleanQuery::new(
+                    stems
+                        .iter()
+                        .map(|stem| (Occur::Should, ranked(stem)))
+                        .collect(),
+                ))
             }
             ResolvedTerm::Phrase { stems, .. } => {
-                for field in [fields.title, fields.summary] {
-                    let query = weighted(field, &|field| {
-                        Box::new(PhraseQuery::new(
+                let standing: Vec<(Occur, Box<dyn Query>)> = [fields.title, fields.summary]
+                    .into_iter()
+                    .map(|field| {
+                        let phrase: Box<dyn Query> = Box::new(PhraseQuery::new(
                             stems
                                 .iter()
                                 .map(|stem| Term::from_field_text(field, stem))
                                 .collect(),
-                        ))
-                    });
-                    clauses.push((Occur::Should, query));
-                }
+                        ));
+                        (Occur::Should, phrase)
+                    })
+                    .collect();
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(
+                        Box::new(BooleanQuery::new(standing)),
+                        0.0,
+                    )),
+                )];
+                let distinct: BTreeSet<&String> = stems.iter().collect();
+                clauses.extend(distinct.into_iter().map(|stem| (Occur::Must, ranked(stem))));
+                Box::new(BooleanQuery::new(clauses))
             }
         }
-        Box::new(BooleanQuery::new(clauses))
     }
 }
 
@@ -291,15 +298,12 @@ pub fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
 
 impl Vocabulary for Snapshot {
     fn has_stem(&self, stem: &str) -> bool {
-        let fields = [self.fields.title, self.fields.summary];
         self.searcher.segment_readers().iter().any(|reader| {
-            fields.iter().any(|field| {
-                reader
-                    .inverted_index(*field)
-                    .ok()
-                    .and_then(|index| index.terms().get(stem.as_bytes()).ok().flatten())
-                    .is_some_and(|info| info.doc_freq > 0)
-            })
+            reader
+                .inverted_index(self.fields.text)
+                .ok()
+                .and_then(|index| index.terms().get(stem.as_bytes()).ok().flatten())
+                .is_some_and(|info| info.doc_freq > 0)
         })
     }
 

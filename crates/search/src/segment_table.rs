@@ -16,14 +16,22 @@ use crate::fields::{DAY, ID_HI, ID_LO, OFFICE, PROGRAMME};
 
 #[derive(Debug)]
 pub struct SegmentTable {
-    /// Days since 0001-01-01 (`NaiveDate::num_days_from_ce`).
-    pub day: Vec<u32>,
+    /// Each document's day and tag combination, side by side: every pass over matches reads
+    /// both, so one read brings both in.
+    pub rows: Vec<Row>,
     pub id: Vec<u128>,
-    /// Each document's index into `combinations`.
-    pub combination: Vec<u32>,
     pub combinations: Vec<TagCombination>,
     /// The earliest and latest day of the segment (`(0, 0)` when empty).
     pub days: (u32, u32),
+}
+
+/// What passes over matches read of a document.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Row {
+    /// Days since 0001-01-01 (`NaiveDate::num_days_from_ce`).
+    pub day: u32,
+    /// The document's index into `combinations`.
+    pub combination: u32,
 }
 
 /// The programmes and offices of a release, each ascending.
@@ -44,9 +52,8 @@ impl SegmentTable {
         let offices = fast.u64(OFFICE)?;
         let capacity = max_doc as usize;
         let mut table = SegmentTable {
-            day: Vec::with_capacity(capacity),
+            rows: Vec::with_capacity(capacity),
             id: Vec::with_capacity(capacity),
-            combination: Vec::with_capacity(capacity),
             combinations: Vec::new(),
             days: (0, 0),
         };
@@ -61,9 +68,7 @@ impl SegmentTable {
             ids
         };
         for doc in 0..max_doc {
-            table
-                .day
-                .push(u32::try_from(day.first(doc).unwrap_or(0)).unwrap_or(u32::MAX));
+            let published = u32::try_from(day.first(doc).unwrap_or(0)).unwrap_or(u32::MAX);
             table.id.push(
                 (u128::from(hi.first(doc).unwrap_or(0)) << 64)
                     | u128::from(lo.first(doc).unwrap_or(0)),
@@ -77,11 +82,14 @@ impl SegmentTable {
                 table.combinations.push(combination);
                 next
             });
-            table.combination.push(number);
+            table.rows.push(Row {
+                day: published,
+                combination: number,
+            });
         }
         table.days = (
-            table.day.iter().copied().min().unwrap_or(0),
-            table.day.iter().copied().max().unwrap_or(0),
+            table.rows.iter().map(|row| row.day).min().unwrap_or(0),
+            table.rows.iter().map(|row| row.day).max().unwrap_or(0),
         );
         Ok(table)
     }

@@ -25,7 +25,7 @@ use model::entity::release_change::ChangeKind;
 use crate::ops::archive_changes::ArchiveChanges;
 use crate::ops::config::SearchLocation;
 use crate::store::Store;
-use crate::store::search::SearchEngine;
+use crate::store::search::{Generation, SearchEngine};
 
 /// Releases read per statement while building.
 const BUILD_CHUNK: u64 = 5_000;
@@ -154,9 +154,13 @@ pub async fn start(
     if let Some(heard) = heard {
         freshness.synced.store(heard, Ordering::Release);
     }
+    let generation: Option<Generation> = changes.clone().map(|changes| {
+        Arc::new(move || changes.is_listening().then(|| changes.generation())) as Generation
+    });
     let engine = SearchEngine::new(
         index,
         std::thread::available_parallelism().map_or(2, |n| n.get()),
+        generation,
     );
     tokio::spawn(follow(
         sync,

@@ -59,6 +59,16 @@ impl Store {
         kind: TagKind,
         slugs: &[String],
     ) -> Result<Resolved, StoreError> {
+        // The catalogue a searching request names its tags and facets from, when this request
+        // or an earlier one has it at hand: no statement at all.
+        if let Some((programmes, offices)) = self.catalogue_at_hand() {
+            let mut every: Vec<(i32, String)> = match kind {
+                TagKind::Programme => programmes.into_iter().map(|p| (p.id, p.slug)).collect(),
+                TagKind::Office => offices.into_iter().map(|o| (o.id, o.slug)).collect(),
+            };
+            every.sort_by(|a, b| a.1.cmp(&b.1));
+            return Ok(resolved_among(slugs, every));
+        }
         let found: Vec<(i32, String)> = match kind {
             TagKind::Programme => self.slugs_of::<programme::Entity>(Some(slugs)).await?,
             TagKind::Office => self.slugs_of::<office::Entity>(Some(slugs)).await?,
@@ -114,4 +124,26 @@ impl CatalogueEntity for programme::Entity {
 impl CatalogueEntity for office::Entity {
     const ID: office::Column = office::Column::Id;
     const SLUG: office::Column = office::Column::Slug;
+}
+
+/// `slugs` resolved among `every` entry (`(id, slug)`, by slug), as
+/// [`Store::resolve_slugs`] resolves them.
+fn resolved_among(slugs: &[String], every: Vec<(i32, String)>) -> Resolved {
+    if let Some(unknown) = slugs
+        .iter()
+        .find(|slug| !every.iter().any(|(_, known)| known == *slug))
+    {
+        return Resolved::Unknown {
+            unknown: unknown.clone(),
+            valid: every.into_iter().map(|(_, slug)| slug).collect(),
+        };
+    }
+    let mut ids: Vec<i32> = every
+        .into_iter()
+        .filter(|(_, slug)| slugs.contains(slug))
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Resolved::Ids(ids)
 }

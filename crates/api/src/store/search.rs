@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use model::entity::{office, programme};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use search::{
@@ -26,26 +26,94 @@ use crate::store::page::{Cursor, Direction, ListOrder, PageRequest, PageRow, Pos
 use crate::store::tags::{EmbeddedTags, TagSelection};
 use crate::store::{Store, StoreError};
 
+/// Requests that may hold matches per search computing at once (see [`SearchEngine::new`]).
+const HOLDERS_PER_SEARCH: usize = 8;
+
+/// Most matches a page or facets pass reads on the request's own thread (about 50 µs).
+const INLINE_MATCHES: usize = 20_000;
+
 /// Most completions `searchSuggestions` gives at once.
 pub const MAX_SUGGESTIONS: i32 = 20;
 
-/// The index and how many searches may gather matches at once (each is CPU-bound).
+/// The index, how many searches may compute at once (each is CPU-bound), and how many
+/// requests may hold gathered matches at once.
 #[derive(Debug, Clone)]
 pub struct SearchEngine {
     pub index: SearchIndex,
     permits: Arc<Semaphore>,
+    /// A request takes one of these before its first search gathers matches and keeps it to
+    /// its end: matches take 8 bytes per release found (4 MB for the most frequent words at
+    /// 1,000,000 releases), and without a bound every request waiting for a core would hold
+    /// its own.
+    holders: Arc<Semaphore>,
     /// Held by every clone: what keeps the index's follower running.
     alive: Arc<()>,
+    /// Programmes and offices, kept across requests while the archive does not change.
+    catalogue: Arc<CatalogueCache>,
+}
+
+/// The archive's change generation while every change is heard (see
+/// `ops::archive_changes`); `None` while one could go unheard.
+pub type Generation = Arc<dyn Fn() -> Option<u64> + Send + Sync>;
+
+/// The catalogue as last read, with the generation it was read at. A search page names its
+/// facets and tags from the catalogue; reading it for every request would cost two statements
+/// out of four.
+struct CatalogueCache {
+    generation: Option<Generation>,
+    kept: Mutex<Option<(u64, Catalogue)>>,
+}
+
+impl std::fmt::Debug for CatalogueCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogueCache")
+            .field("follows_changes", &self.generation.is_some())
+            .finish()
+    }
+}
+
+impl CatalogueCache {
+    fn current(&self) -> Option<u64> {
+        self.generation.as_ref().and_then(|generation| generation())
+    }
+
+    /// The kept catalogue, if read at generation `at`.
+    fn get(&self, at: u64) -> Option<Catalogue> {
+        let kept = self.kept.lock().ok()?;
+        kept.as_ref()
+            .filter(|(generation, _)| *generation == at)
+            .map(|(_, catalogue)| catalogue.clone())
+    }
+
+    /// Keeps `catalogue`, read after generation `at` began, if nothing changed since.
+    fn keep(&self, at: u64, catalogue: &Catalogue) {
+        if self.current() == Some(at)
+            && let Ok(mut kept) = self.kept.lock()
+        {
+            *kept = Some((at, catalogue.clone()));
+        }
+    }
 }
 
 impl SearchEngine {
-    /// At most `concurrent` searches gather matches at the same time: more would only share
-    /// the same cores while holding more matches in memory.
-    pub fn new(index: SearchIndex, concurrent: usize) -> SearchEngine {
+    /// At most `concurrent` searches compute at the same time (more would only share the same
+    /// cores), and at most [`HOLDERS_PER_SEARCH`] times as many requests hold matches: enough
+    /// that the cores always have a gathered search to answer while others read their rows.
+    /// The catalogue is kept across requests while `generation` says nothing changed.
+    pub fn new(
+        index: SearchIndex,
+        concurrent: usize,
+        generation: Option<Generation>,
+    ) -> SearchEngine {
         SearchEngine {
             index,
             permits: Arc::new(Semaphore::new(concurrent.max(1))),
+            holders: Arc::new(Semaphore::new(concurrent.max(1) * HOLDERS_PER_SEARCH)),
             alive: Arc::new(()),
+            catalogue: Arc::new(CatalogueCache {
+                generation,
+                kept: Mutex::new(None),
+            }),
         }
     }
 
@@ -62,16 +130,18 @@ pub(crate) struct SearchAccess {
     memo: Arc<Mutex<HashMap<MatchKey, MatchCell>>>,
     /// The catalogue, read once per request: facets and tags are named from it.
     catalogue: Arc<OnceCell<Catalogue>>,
+    /// This request's place among those holding matches, taken at its first gathering.
+    holding: Arc<OnceCell<OwnedSemaphorePermit>>,
 }
 
 /// Every programme and office, by name then slug.
-type Catalogue = (Vec<programme::Model>, Vec<office::Model>);
+pub(crate) type Catalogue = (Vec<programme::Model>, Vec<office::Model>);
 
 /// The matches of one search, gathered by whichever field of the request asks first.
 type MatchCell = Arc<OnceCell<Arc<Matches>>>;
 
-/// A search text (as parsed) and a date range.
-type MatchKey = (String, Option<NaiveDate>, Option<NaiveDate>);
+/// A search text, as parsed.
+type MatchKey = String;
 
 impl SearchAccess {
     pub(crate) fn new(engine: SearchEngine) -> SearchAccess {
@@ -79,6 +149,7 @@ impl SearchAccess {
             engine,
             memo: Arc::default(),
             catalogue: Arc::default(),
+            holding: Arc::default(),
         }
     }
 }
@@ -107,17 +178,14 @@ impl Store {
         self.search.is_some()
     }
 
-    /// The matches of `search` published within `from..=to`, gathered once per request.
-    async fn matches(
-        &self,
-        search: &SearchQuery,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-    ) -> Result<Option<Arc<Matches>>, StoreError> {
+    /// The matches of `search`, gathered once per request. Whatever the dates asked: a page
+    /// within a date range and the facets beside it (whose years and months leave the range
+    /// out) then share one gathering, and filtering by date costs a comparison per match.
+    async fn matches(&self, search: &SearchQuery) -> Result<Option<Arc<Matches>>, StoreError> {
         let Some(access) = &self.search else {
             return Ok(None);
         };
-        let key = (format!("{search:?}"), from, to);
+        let key = format!("{search:?}");
         let cell = {
             let mut memo = access
                 .memo
@@ -127,9 +195,14 @@ impl Store {
         };
         let matches = cell
             .get_or_try_init(|| async {
+                access
+                    .holding
+                    .get_or_try_init(|| access.engine.holders.clone().acquire_owned())
+                    .await
+                    .map_err(|_| StoreError::Search("the search engine stopped".to_owned()))?;
                 let index = access.engine.index.clone();
                 let search = search.clone();
-                self.compute(move || index.matches(&search, from, to))
+                self.compute(move || index.matches(&search, None, None))
                     .await?
                     .map(Arc::new)
                     .map_err(|error| StoreError::Search(error.to_string()))
@@ -152,14 +225,14 @@ impl Store {
         let Some(search) = criteria.search.as_deref() else {
             return Ok(None);
         };
-        let Some(matches) = self.matches(search, criteria.from, criteria.to).await? else {
+        let Some(matches) = self.matches(search).await? else {
             return Ok(None);
         };
         let filter = filter_of(criteria, scope);
         let spec = page_spec(order, page)?;
         let (hits, total) = {
             let matches = matches.clone();
-            self.compute(move || matches.page(&filter, &spec, count))
+            self.compute_over(matches.len(), move || matches.page(&filter, &spec, count))
                 .await?
         };
         let rows = self.rows_of(&hits, order, tags).await?;
@@ -172,14 +245,37 @@ impl Store {
         }))
     }
 
-    /// The catalogue, read once per request.
-    async fn catalogue(&self) -> Result<Catalogue, StoreError> {
+    /// The catalogue, if this request or an earlier one read it and the archive has not
+    /// changed since: without a statement.
+    pub(crate) fn catalogue_at_hand(&self) -> Option<Catalogue> {
+        let access = self.search.as_ref()?;
+        if let Some(catalogue) = access.catalogue.get() {
+            return Some(catalogue.clone());
+        }
+        let shared = &access.engine.catalogue;
+        shared.current().and_then(|at| shared.get(at))
+    }
+
+    /// The catalogue: read once per request, and kept across requests while the archive does
+    /// not change.
+    pub(crate) async fn catalogue(&self) -> Result<Catalogue, StoreError> {
         let Some(access) = &self.search else {
             return futures::try_join!(self.programmes(), self.offices());
         };
         access
             .catalogue
-            .get_or_try_init(|| async { futures::try_join!(self.programmes(), self.offices()) })
+            .get_or_try_init(|| async {
+                let shared = &access.engine.catalogue;
+                let at = shared.current();
+                if let Some(catalogue) = at.and_then(|at| shared.get(at)) {
+                    return Ok(catalogue);
+                }
+                let catalogue = futures::try_join!(self.programmes(), self.offices())?;
+                if let Some(at) = at {
+                    shared.keep(at, &catalogue);
+                }
+                Ok(catalogue)
+            })
             .await
             .cloned()
     }
@@ -243,20 +339,7 @@ impl Store {
         let Some(search) = days.search.as_deref() else {
             return Ok(None);
         };
-        // The widest range of the three: each facet narrows it further.
-        let widest = |pick: fn(&Criteria) -> Option<NaiveDate>,
-                      wider: fn(NaiveDate, NaiveDate) -> NaiveDate| {
-            [days, programmes, offices]
-                .into_iter()
-                .map(pick)
-                .try_fold(None, |acc: Option<NaiveDate>, date| {
-                    date.map(|date| Some(acc.map_or(date, |acc| wider(acc, date))))
-                })
-                .flatten()
-        };
-        let from = widest(|criteria| criteria.from, std::cmp::min);
-        let to = widest(|criteria| criteria.to, std::cmp::max);
-        let Some(matches) = self.matches(search, from, to).await? else {
+        let Some(matches) = self.matches(search).await? else {
             return Ok(None);
         };
         let filters = [
@@ -265,7 +348,7 @@ impl Store {
             filter_of(offices, Scope::Archive),
         ];
         let facets: Facets = self
-            .compute(move || {
+            .compute_over(matches.len(), move || {
                 let [days, programmes, offices] = &filters;
                 matches.facets(days, programmes, offices)
             })
@@ -300,6 +383,20 @@ impl Store {
             .await?
             .map(Some)
             .map_err(|error| StoreError::Search(error.to_string()))
+    }
+
+    /// Runs a pass over `matches` matches: where it is, when it takes a few microseconds, and
+    /// otherwise as [`Store::compute`] does. Handing small work to another thread would cost
+    /// more in waking threads than the work itself.
+    async fn compute_over<T: Send + 'static>(
+        &self,
+        matches: usize,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if matches <= INLINE_MATCHES {
+            return Ok(work());
+        }
+        self.compute(work).await
     }
 
     /// Runs CPU-bound search work on a blocking thread, at most as many at once as the engine
