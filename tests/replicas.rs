@@ -4,7 +4,6 @@
 //! replica URLs that point at the wrong thing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,7 +17,7 @@ use sea_orm::Database;
 use serde_json::{Value, json};
 
 use integration_tests::app::{TestApp, load_listings, post_query, spawn_app_with_state};
-use integration_tests::binaries::api_binary;
+use integration_tests::binaries::{ApiProcess, api_binary};
 use integration_tests::cluster::{Cluster, StopMode};
 use integration_tests::sql::{connect_server, create_seed_archive, execute, query_text};
 
@@ -455,43 +454,6 @@ async fn reads_outlive_the_primary_and_caching_resumes_when_it_is_back() {
 }
 
 /// An `api` process started from the binary; killed when dropped.
-struct ApiProcess {
-    child: Child,
-    graphql: String,
-}
-
-impl ApiProcess {
-    fn start(binary: &Path, args: &[String]) -> ApiProcess {
-        let mut child = Command::new(binary)
-            .args(args)
-            .args(["--bind", "127.0.0.1:0", "--log-level", "warn"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let stdout = child.stdout.take().expect("the api's stdout");
-        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-        let graphql = lines
-            .find_map(|line| {
-                line.ok()?
-                    .strip_prefix("GraphQL playground: ")
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| panic!("the api did not print its address"));
-        // Whatever else it prints is drained, so that it never writes to a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        ApiProcess { child, graphql }
-    }
-}
-
-impl Drop for ApiProcess {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_api_processes_all_serve_an_ingest() {
     let topology = Topology::start(&[None, Some(Duration::from_secs(1))]).await;

@@ -4,8 +4,8 @@
 //! is reopened when current and rebuilt when lost or corrupt.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use integration_tests::app::{
     TestApp, load_listings, post_query, spawn_app, spawn_app_with, spawn_app_with_state,
 };
-use integration_tests::binaries::api_binary;
+use integration_tests::binaries::{ApiProcess, api_binary};
 use integration_tests::{Backend, TestDatabase, repo_root, seeds_dir};
 use model::entity::{office, programme, release, release_office, release_programme};
 use search::oracle::CorpusVocabulary;
@@ -448,43 +448,17 @@ async fn the_ranking_of_seed_searches_is_pinned() {
 
 /// An `api` process from the binary on `database_url` with its index in `index`; killed when
 /// dropped.
-struct ApiProcess {
-    child: Child,
-    graphql: String,
-}
-
-impl ApiProcess {
-    fn start(database_url: &str, index: &Path) -> ApiProcess {
-        let binary = api_binary();
-        let mut child = Command::new(&binary)
-            .args(["--database-url", database_url, "--bind", "127.0.0.1:0"])
-            .arg("--search-index-dir")
-            .arg(index)
-            .args(["--log-level", "warn"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let stdout = child.stdout.take().expect("the api's stdout");
-        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-        let graphql = lines
-            .find_map(|line| {
-                line.ok()?
-                    .strip_prefix("GraphQL playground: ")
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| panic!("the api did not print its address"));
-        std::thread::spawn(move || lines.for_each(drop));
-        ApiProcess { child, graphql }
-    }
-}
-
-impl Drop for ApiProcess {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
+/// The `api` binary on `database_url`, its search index in `index`.
+fn start_api(database_url: &str, index: &Path) -> ApiProcess {
+    ApiProcess::start(
+        &api_binary(),
+        &[
+            OsStr::new("--database-url"),
+            OsStr::new(database_url),
+            OsStr::new("--search-index-dir"),
+            index.as_os_str(),
+        ],
+    )
 }
 
 const FRESH: &str = r#"{ releases(filter: { search: "quetzalcoatl" }) { totalCount } releaseFacets(filter: { search: "quetzalcoatl" }) { total } }"#;
@@ -502,7 +476,7 @@ async fn a_new_release_is_found_by_every_process_within_a_second() {
     let processes: Vec<ApiProcess> = tokio::task::block_in_place(|| {
         ["one", "two"]
             .iter()
-            .map(|name| ApiProcess::start(&url, &indexes.path().join(name)))
+            .map(|name| start_api(&url, &indexes.path().join(name)))
             .collect()
     });
     let client = reqwest::Client::new();
@@ -583,7 +557,7 @@ async fn a_renamed_programme_is_named_anew_in_searched_answers_within_a_second()
     load_listings(&db, &[seeds_dir()]).await;
     let index = tempfile::tempdir().expect("a temporary folder");
     let url = database.url.clone();
-    let process = tokio::task::block_in_place(|| ApiProcess::start(&url, index.path()));
+    let process = tokio::task::block_in_place(|| start_api(&url, index.path()));
     let client = reqwest::Client::new();
     for _ in 0..3 {
         let data = post_query(&client, &process.graphql, NAMED)

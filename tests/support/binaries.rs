@@ -3,8 +3,9 @@
 //! --workspace` builds them; one that is missing or older than its sources (a stale one may not
 //! know the newest migrations) is built here first.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::SystemTime;
 
 use crate::repo_root;
@@ -85,4 +86,46 @@ fn newest_modification(path: &Path) -> Option<SystemTime> {
         .filter_map(Result::ok)
         .filter_map(|entry| newest_modification(&entry.path()));
     own.into_iter().chain(children).max()
+}
+
+/// An `api` process of the test's own, on a free port; stopped when dropped.
+#[derive(Debug)]
+pub struct ApiProcess {
+    child: Child,
+    /// Its GraphQL endpoint, as it printed it.
+    pub graphql: String,
+}
+
+impl ApiProcess {
+    /// Starts `binary` with `args` and `--bind 127.0.0.1:0 --log-level warn`, and waits until it
+    /// prints the address it listens on.
+    pub fn start<S: AsRef<OsStr>>(binary: &Path, args: &[S]) -> ApiProcess {
+        let mut child = Command::new(binary)
+            .args(args)
+            .args(["--bind", "127.0.0.1:0", "--log-level", "warn"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let stdout = child.stdout.take().expect("the api's stdout");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        let graphql = lines
+            .find_map(|line| {
+                line.ok()?
+                    .strip_prefix("GraphQL playground: ")
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| panic!("the api did not print its address"));
+        // Whatever else it prints is drained, so that it never writes to a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        ApiProcess { child, graphql }
+    }
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
 }

@@ -29,7 +29,7 @@ use crate::store::{Store, StoreError};
 /// Requests that may hold matches per search computing at once (see [`SearchEngine::new`]).
 const HOLDERS_PER_SEARCH: usize = 8;
 
-/// Most matches a page or facets pass reads on the request's own thread (about 50 µs).
+/// Most matches a page or facets pass reads on the request's own thread (0.1 ms at most).
 const INLINE_MATCHES: usize = 20_000;
 
 /// Most completions `searchSuggestions` gives at once.
