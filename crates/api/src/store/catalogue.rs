@@ -73,23 +73,17 @@ impl Store {
             TagKind::Programme => self.slugs_of::<programme::Entity>(Some(slugs)).await?,
             TagKind::Office => self.slugs_of::<office::Entity>(Some(slugs)).await?,
         };
-        if let Some(unknown) = slugs
+        if slugs
             .iter()
-            .find(|slug| !found.iter().any(|(_, known)| known == *slug))
+            .all(|slug| found.iter().any(|(_, known)| known == slug))
         {
-            let every: Vec<(i32, String)> = match kind {
-                TagKind::Programme => self.slugs_of::<programme::Entity>(None).await?,
-                TagKind::Office => self.slugs_of::<office::Entity>(None).await?,
-            };
-            return Ok(Resolved::Unknown {
-                unknown: unknown.clone(),
-                valid: every.into_iter().map(|(_, slug)| slug).collect(),
-            });
+            return Ok(resolved_among(slugs, found));
         }
-        let mut ids: Vec<i32> = found.into_iter().map(|(id, _)| id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(Resolved::Ids(ids))
+        let every: Vec<(i32, String)> = match kind {
+            TagKind::Programme => self.slugs_of::<programme::Entity>(None).await?,
+            TagKind::Office => self.slugs_of::<office::Entity>(None).await?,
+        };
+        Ok(resolved_among(slugs, every))
     }
 
     /// `(id, slug)` of the catalogue entries of `E` whose slug is one of `slugs` (all of them
@@ -126,8 +120,8 @@ impl CatalogueEntity for office::Entity {
     const SLUG: office::Column = office::Column::Slug;
 }
 
-/// `slugs` resolved among `every` entry (`(id, slug)`, by slug), as
-/// [`Store::resolve_slugs`] resolves them.
+/// `slugs` resolved among `every` entry (`(id, slug)`, by slug): the first unknown slug with
+/// every valid one, else their distinct ids, ascending.
 fn resolved_among(slugs: &[String], every: Vec<(i32, String)>) -> Resolved {
     if let Some(unknown) = slugs
         .iter()
