@@ -26,6 +26,14 @@ each class are asked often and most rarely, as on a real site. `--summary` print
 distinct requests and the share of the traffic the most popular 1%, 10% and 50% of them take,
 which bounds what a response cache can hit.
 
+`--peer-logs PREFIX` also writes the part of the log PostGraphile can answer, twice, line for
+line: `PREFIX-ours.jsonl` (the api's requests) and `PREFIX-postgraphile.jsonl` (the same
+questions asked of PostGraphile, through its connection filter). PostGraphile has no search,
+no facets and no related releases, so searches and facets are left out and a release is asked
+without its related releases on both sides; a deep page is the keyset written as a filter
+(`publishedOn` before the cursor's day, or on it with a smaller `rowId`), since PostGraphile's
+own cursors cannot be made from a release. That is 80% of the log.
+
 Reads the archive with `psql` (on the PATH); standard library otherwise.
 """
 import argparse
@@ -36,6 +44,7 @@ import random
 import re
 import subprocess
 import sys
+import base64
 from base64 import urlsafe_b64encode
 
 RELEASES = """query Releases($filter: ReleaseFilter, $orderBy: ReleaseOrder, $first: Int, $after: String, $searching: Boolean!) {
@@ -197,6 +206,73 @@ def distinct_requests(db, rng):
     return ranked
 
 
+PEER_RELEASES = """query Releases($filter: ReleaseFilter, $first: Int) {
+  releases(filter: $filter, first: $first, orderBy: [PUBLISHED_ON_DESC, ROW_ID_DESC]) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { id slug title publishedOn summary releaseProgrammes { nodes { programme { slug name acronym } } } }
+  }
+}"""
+
+PEER_RELEASE = """query Release($slug: String!) {
+  releaseBySlug(slug: $slug) {
+    id slug title publishedOn summary imageCredit
+    releaseProgrammes { nodes { programme { slug name acronym } } }
+    releaseOffices { nodes { office { slug name city } } }
+  }
+}"""
+
+OURS_RELEASE_ALONE = RELEASE.replace("    related(first: 5) { slug title publishedOn }\n", "")
+
+
+def month_bounds(year, month):
+    last = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30,
+            31, 31, 30, 31, 30, 31][month - 1]
+    return f"{year:04}-{month:02}-01", f"{year:04}-{month:02}-{last:02}"
+
+
+def peer_filter(ours, after):
+    """PostGraphile's filter for the api's filter `ours` and keyset cursor `after`."""
+    clauses = []
+    ours = ours or {}
+    if ours.get("programmes"):
+        clauses.append({"releaseProgrammes": {"some": {"programme": {"slug": {"in": ours["programmes"]}}}}})
+    if ours.get("offices"):
+        clauses.append({"releaseOffices": {"some": {"office": {"slug": {"in": ours["offices"]}}}}})
+    if "year" in ours:
+        first, last = (month_bounds(ours["year"], ours["month"]) if "month" in ours
+                       else (f"{ours['year']:04}-01-01", f"{ours['year']:04}-12-31"))
+        clauses.append({"publishedOn": {"greaterThanOrEqualTo": first, "lessThanOrEqualTo": last}})
+    if "publishedFrom" in ours:
+        clauses.append({"publishedOn": {"greaterThanOrEqualTo": ours["publishedFrom"],
+                                        "lessThanOrEqualTo": ours["publishedTo"]}})
+    if after:
+        day, release_id = base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)).decode().split("|")
+        clauses.append({"or": [{"publishedOn": {"lessThan": day}},
+                               {"publishedOn": {"equalTo": day}, "rowId": {"lessThan": release_id}}]})
+    return {"and": clauses} if clauses else None
+
+
+def peer_requests(name, body):
+    """(ours, PostGraphile's) for a request of class `name`, or None when PostGraphile cannot
+    answer it."""
+    request = json.loads(body)
+    if name in ("search", "facets"):
+        return None
+    if name == "release":
+        ours = {"query": OURS_RELEASE_ALONE, "variables": request["variables"], "operationName": "Release"}
+        peer = {"query": PEER_RELEASE, "variables": request["variables"], "operationName": "Release"}
+        return ours, peer
+    variables = request["variables"]
+    peer_variables = {"first": variables["first"]}
+    # The connection filter refuses a null filter: an unfiltered list has none.
+    filter_ = peer_filter(variables.get("filter"), variables.get("after"))
+    if filter_:
+        peer_variables["filter"] = filter_
+    peer = {"query": PEER_RELEASES, "operationName": "Releases", "variables": peer_variables}
+    return request, peer
+
+
 def draw(ranked, total, rng):
     """`total` requests: a class by its share, then a request of the class by Zipf."""
     names = [name for name in CLASSES if ranked.get(name)]
@@ -242,6 +318,8 @@ def main():
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--summary", action="store_true")
+    parser.add_argument("--peer-logs", metavar="PREFIX",
+                        help="also write PREFIX-ours.jsonl and PREFIX-postgraphile.jsonl (see above)")
     args = parser.parse_args()
     if args.requests < 1:
         parser.error("--requests must be at least 1")
@@ -254,6 +332,13 @@ def main():
     with open(args.out, "w", encoding="utf-8") as out:
         for _, body in log:
             out.write(body + "\n")
+    if args.peer_logs:
+        pairs = [pair for pair in (peer_requests(name, body) for name, body in log) if pair]
+        for side, index in (("ours", 0), ("postgraphile", 1)):
+            with open(f"{args.peer_logs}-{side}.jsonl", "w", encoding="utf-8") as out:
+                for pair in pairs:
+                    out.write(json.dumps(pair[index], separators=(",", ":")) + "\n")
+        print(f"peer logs: {len(pairs):,} of {len(log):,} requests ({len(pairs) / len(log):.0%})")
     if args.summary:
         summary(log, ranked)
 

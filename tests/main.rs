@@ -28,6 +28,7 @@ mod ingest;
 mod live;
 mod observability;
 mod pages;
+mod plans;
 mod pooler;
 mod related;
 mod replicas;

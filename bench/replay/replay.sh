@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Replays a request log (bench/workload.py) against a running api with wrk, and reports
-# req/s, p50, p99 and the response cache's hit rate over the run.
+# req/s, p50, p99 and the response cache's hit rate over the run. Any other GraphQL server
+# whose /graphql takes the log's bodies can be replayed too (PostGraphile with the peer log of
+# `workload.py --peer-logs`): without the api's /metrics, the hit rate is n/a.
 #   bench/replay/replay.sh URL LOG
 # URL is the server's root (http://127.0.0.1:8042). Environment: CONNECTIONS (32), TIMEOUT (60 s:
 # wrk's own 2 s would drop slow requests from the latencies), SECONDS_PER_RUN
@@ -14,7 +16,10 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2;
 [ -s "$log" ] || { echo "$log: no such log (bench/workload.py writes one)" >&2; exit 1; }
 threads=${WRK_THREADS:-1}
 
-counter() { # counter RESULT: the cache lookups with that result so far
+metrics=1
+curl -fsS -o /dev/null "$url/metrics" 2>/dev/null || metrics=0
+counter() { # counter RESULT: the cache lookups with that result so far (0 without /metrics)
+    [ "$metrics" = 1 ] || { echo 0; return; }
     curl -fsS "$url/metrics" | awk -v r="$1" '$1 ~ "^pressroom_response_cache_lookups_total" && $1 ~ "result=\"" r "\"" { s += $2 } END { print s + 0 }'
 }
 
@@ -28,7 +33,7 @@ for run in $(seq 1 "${RUNS:-3}"); do
         -d "${SECONDS_PER_RUN:-30}s" --latency -s "$here/replay.lua" "$url/graphql" | grep '^RESULT')
     hits=$(( $(counter hit) - hits )); misses=$(( $(counter miss) - misses )); bypass=$(( $(counter bypass) - bypass ))
     lookups=$((hits + misses + bypass))
-    rate=$(awk -v h=$hits -v n=$lookups 'BEGIN { if (n) printf "%.1f%%", 100 * h / n; else print "off" }')
+    rate=$(awk -v h=$hits -v n=$lookups -v m=$metrics 'BEGIN { if (!m) print "n/a"; else if (n) printf "%.1f%%", 100 * h / n; else print "off" }')
     eval "$(echo "$line" | sed 's/^RESULT //; s/ /;/g')"
     # shellcheck disable=SC2154 # set by the eval
     echo "| $run | $rps | $p50 | $p99 | $requests | $non2xx | $sockerr | $rate |"

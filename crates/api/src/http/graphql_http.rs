@@ -6,7 +6,7 @@
 
 use async_graphql::http::parse_query_string;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,6 +23,7 @@ use crate::http::response_cache::{CacheKey, CachedAnswer, ResponseCache, Ticket}
 use crate::http::state::AppState;
 use crate::ops::metrics::CacheLookup;
 use crate::ops::read_routing::ReadTarget;
+use crate::schema::direct::{Compiled, Fallback, Lookup};
 use crate::schema::guard::COST_EXTENSION;
 use crate::schema::loaders::with_request_loaders;
 
@@ -184,6 +185,20 @@ pub async fn graphql_post(
             Err(slot) => slot,
         }
     };
+    if !is_batch && !report_cost {
+        match answer_by_plan(&state, &bytes).await {
+            Ok(Some((body, operation, read))) => {
+                if let Some(slot) = slot {
+                    slot.keep(&body, operation.as_deref(), None, &read);
+                }
+                let mut response = json_response(StatusCode::OK, media, body);
+                GraphqlOutcome::ok(operation.as_deref()).attach(&mut response);
+                return response;
+            }
+            Ok(None) => {}
+            Err(refusal) => return refusal.into_response(media),
+        }
+    }
     let batch = match read_batch(&bytes, state.limits.max_batch) {
         Ok(batch) => batch,
         Err(refusal) => return refusal.into_response(media),
@@ -197,10 +212,14 @@ pub async fn graphql_post(
                 return Refusal::bad_request(SUBSCRIPTION_TRANSPORTS).into_response(media);
             }
             let operation = operation_name(&mut request);
+            let compiled = compile_unknown(&state, &mut request);
             match execute(&state, BatchRequest::Single(request)).await {
                 Ok((BatchResponse::Single(response), read)) => {
                     let outcome = GraphqlOutcome::from_response(&response, operation.as_deref());
                     let succeeded = response.is_ok();
+                    if let Some((query, compiled)) = compiled.filter(|_| succeeded) {
+                        state.plans.learn(query, compiled);
+                    }
                     let (status, body) = graphql_body(media, response, report_cost);
                     if let Some(slot) = slot.filter(|_| succeeded) {
                         slot.keep(&body, operation.as_deref(), None, &read);
@@ -381,6 +400,84 @@ fn get_response(
     response
 }
 
+/// A POST body read only as far as finding its plan needs.
+#[derive(serde::Deserialize)]
+struct PlainBody<'a> {
+    #[serde(borrow)]
+    query: std::borrow::Cow<'a, str>,
+    #[serde(default, rename = "operationName", borrow)]
+    operation_name: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    variables: Option<Variables>,
+    #[serde(default)]
+    extensions: Option<serde::de::IgnoredAny>,
+}
+
+/// The answer of the plan of the request in `bytes`, and which database gave it, when its
+/// document has a plan that can answer it (`crate::schema::direct`); `None` leaves the
+/// request to the schema. Persisted queries (any `extensions`) always go to the schema.
+async fn answer_by_plan(
+    state: &AppState,
+    bytes: &Bytes,
+) -> Result<Option<(Bytes, Option<String>, ReadTarget)>, Refusal> {
+    let Ok(body) = serde_json::from_slice::<PlainBody>(bytes) else {
+        return Ok(None);
+    };
+    if body.extensions.is_some() {
+        return Ok(None);
+    }
+    let Lookup::Plan(compiled) = state
+        .plans
+        .lookup(&body.query, body.operation_name.as_deref())
+    else {
+        return Ok(None);
+    };
+    let variables = body.variables.unwrap_or_default();
+    let deadline = state.limits.request_timeout();
+    let read = state.reads.choose();
+    let answered = tokio::time::timeout(
+        deadline,
+        compiled.answer(&variables, &read.store, &state.limits),
+    )
+    .await
+    .map_err(|_| past_deadline(deadline))?;
+    match answered {
+        Ok(body) => {
+            state.metrics.record_plan(true);
+            let operation = compiled.operation().map(str::to_owned);
+            Ok(Some((Bytes::from(body), operation, read)))
+        }
+        Err(Fallback(why)) => {
+            state.metrics.record_plan(false);
+            tracing::debug!(why, "a planned request left to the schema");
+            Ok(None)
+        }
+    }
+}
+
+/// The plan `request`'s document compiles to, when the plans do not know it yet, with the
+/// text to keep it under once the schema has answered the request without errors.
+fn compile_unknown(state: &AppState, request: &mut Request) -> Option<(String, Compiled)> {
+    if !request.extensions.is_empty() {
+        return None;
+    }
+    let operation_name = request.operation_name.clone();
+    if !matches!(
+        state
+            .plans
+            .lookup(&request.query, operation_name.as_deref()),
+        Lookup::Unknown
+    ) {
+        return None;
+    }
+    let query = request.query.clone();
+    let document = request.parsed_query().ok()?;
+    Some((
+        query,
+        state.plans.compile(document, operation_name.as_deref()),
+    ))
+}
+
 /// Runs `batch` under the request deadline on the database `state.reads` chooses, and says
 /// which one answered. When a replica's connection broke during the request (an error coded
 /// `SERVICE_UNAVAILABLE`), the request runs once more on another database, within the same
@@ -419,17 +516,20 @@ async fn run_until(
     let batch = with_request_loaders(batch, &read.store);
     tokio::time::timeout_at(stop_at, state.schema.execute_batch(batch))
         .await
-        .map_err(|_| {
-            tracing::warn!(?deadline, "GraphQL request stopped at its deadline");
-            Refusal {
-                status: StatusCode::GATEWAY_TIMEOUT,
-                code: ErrorCode::Timeout,
-                message: format!(
-                    "the request took longer than {} ms and was stopped: ask for less (smaller pages, fewer fields) or try again",
-                    deadline.as_millis()
-                ),
-            }
-        })
+        .map_err(|_| past_deadline(deadline))
+}
+
+/// What a request stopped at its deadline is told.
+fn past_deadline(deadline: std::time::Duration) -> Refusal {
+    tracing::warn!(?deadline, "GraphQL request stopped at its deadline");
+    Refusal {
+        status: StatusCode::GATEWAY_TIMEOUT,
+        code: ErrorCode::Timeout,
+        message: format!(
+            "the request took longer than {} ms and was stopped: ask for less (smaller pages, fewer fields) or try again",
+            deadline.as_millis()
+        ),
+    }
 }
 
 /// What a request carried, to run it again (its data, which the HTTP edge adds only in

@@ -18,6 +18,7 @@ use crate::ops::limits::{Limits, SubscriptionLimits};
 use crate::ops::metrics::Metrics;
 use crate::ops::read_routing::ReadRouting;
 use crate::ops::search_sync::SearchFreshness;
+use crate::schema::direct::Plans;
 use crate::schema::{ArchiveSchema, build_schema};
 use crate::site::sitemap::Sitemap;
 use crate::store::Store;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Origins allowed to call the API from a browser; empty: same-origin only.
     pub cors_origins: Arc<[HeaderValue]>,
+    /// The plans of the query documents seen (`crate::schema::direct`).
+    pub plans: Plans,
     /// Answers kept until the archive changes; `None`: every request runs.
     pub response_cache: Option<ResponseCache>,
     /// The base of absolute links (`--public-url`, without a trailing slash); `None`: taken
@@ -72,12 +75,14 @@ impl AppState {
             _ => Unavailable::NotFollowing,
         });
         let subscription_limits = SubscriptionLimits::default();
+        let limits = Arc::new(limits);
         AppState {
             schema: build_schema(Store::new(db.clone()), live.clone(), &limits),
+            plans: Plans::new(Arc::clone(&limits)),
             store: Store::new(db.clone()),
             reads: ReadRouting::primary_only(Store::new(db.clone())),
             db,
-            limits: Arc::new(limits),
+            limits,
             metrics: Metrics::new(),
             cors_origins: Arc::from([]),
             response_cache: None,

@@ -110,6 +110,7 @@ struct Inner {
     http_requests: Family<HttpLabels, Counter>,
     http_duration: HistogramFamily<RouteLabels>,
     cache_lookups: Family<[(&'static str, &'static str); 1], Counter>,
+    plans: Family<[(&'static str, &'static str); 1], Counter>,
     connections_open: Gauge,
     connections_refused: Counter,
     operation_names: Mutex<HashSet<String>>,
@@ -163,6 +164,12 @@ impl Metrics {
             "GraphQL requests looked up in the response cache, by result (hit, miss, or bypass while the cache cannot follow archive changes)",
             cache_lookups.clone(),
         );
+        let plans = Family::<[(&'static str, &'static str); 1], Counter>::default();
+        registry.register(
+            "graphql_plans",
+            "Requests whose document has a plan, by outcome (answered by the plan, or fallback: left to the schema)",
+            plans.clone(),
+        );
         let connections_open = Gauge::default();
         registry.register(
             "http_connections_open",
@@ -183,6 +190,7 @@ impl Metrics {
                 http_requests,
                 http_duration,
                 cache_lookups,
+                plans,
                 connections_open,
                 connections_refused,
                 operation_names: Mutex::new(HashSet::new()),
@@ -229,6 +237,15 @@ impl Metrics {
         self.inner
             .cache_lookups
             .get_or_create(&[("result", result.label())])
+            .inc();
+    }
+
+    /// Counts one request whose document has a plan: answered by it, or left to the schema.
+    pub fn record_plan(&self, answered: bool) {
+        let outcome = if answered { "answered" } else { "fallback" };
+        self.inner
+            .plans
+            .get_or_create(&[("outcome", outcome)])
             .inc();
     }
 

@@ -12,6 +12,7 @@ use crate::schema::cursor;
 use crate::schema::filter::ReleaseFilter;
 use crate::schema::loaders::prime;
 use crate::schema::objects::Release;
+use crate::store::Store;
 use crate::store::criteria::Scope;
 use crate::store::page::{
     DEFAULT_PAGE_SIZE, Direction, ListOrder, MAX_PAGE_SIZE, PageRequest, PageRow, Position,
@@ -109,10 +110,8 @@ fn page_size(argument: &'static str, value: i32) -> Result<u64, ApiError> {
     }
 }
 
-/// Resolves a `releases` field: arguments are checked before any query runs, the search is
-/// parsed once (for the condition, the rank and the highlights), the total is counted only if
-/// the client selected `totalCount`, and the programmes and offices of the page come with it
-/// when selected. A search with nothing searchable in it gives an empty page without querying.
+/// Resolves a `releases` field: the page read by `read_releases` with the tags and the total
+/// the selection asks for, its releases' tags handed to the request's loader.
 pub async fn resolve_releases(
     ctx: &Context<'_>,
     scope: Scope,
@@ -120,17 +119,46 @@ pub async fn resolve_releases(
     order: Option<ReleaseOrder>,
     page: PageArgs,
 ) -> Result<ReleaseConnection, ApiError> {
-    let filter = filter.unwrap_or_default();
-    let order = order.unwrap_or_default();
+    let count_total = ctx.look_ahead().field("totalCount").exists();
+    let tags = tag_selection(ctx, &[&["nodes"], &["edges", "node"]]);
+    let mut connection = read_releases(
+        store(ctx)?,
+        scope,
+        filter.unwrap_or_default(),
+        order.unwrap_or_default(),
+        page,
+        count_total,
+        tags,
+    )
+    .await?;
+    let embedded = connection
+        .rows
+        .iter_mut()
+        .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
+    prime(ctx, embedded.collect::<Vec<_>>()).await?;
+    Ok(connection)
+}
+
+/// A page of releases: arguments are checked before any query runs, the search is parsed once
+/// (for the condition, the rank and the highlights), the total is counted only if
+/// `count_total`, and the programmes and offices of `tags` come with the page's rows. A search
+/// with nothing searchable in it gives an empty page without querying.
+pub async fn read_releases(
+    store: &Store,
+    scope: Scope,
+    filter: ReleaseFilter,
+    order: ReleaseOrder,
+    page: PageArgs,
+    count_total: bool,
+    tags: TagSelection,
+) -> Result<ReleaseConnection, ApiError> {
     let page = page.validate()?;
     if order == ReleaseOrder::Relevance && filter.search.is_none() {
         return Err(ApiError::RelevanceWithoutSearch);
     }
     check_cursors(&page, order)?;
-    let store = store(ctx)?;
     let criteria = filter.resolve(store).await?;
     let search = criteria.search.clone();
-    let count_total = ctx.look_ahead().field("totalCount").exists();
     if search.as_deref().is_some_and(SearchQuery::is_empty) {
         return Ok(ReleaseConnection::assemble(
             Vec::new(),
@@ -139,18 +167,12 @@ pub async fn resolve_releases(
             count_total.then_some(0),
         ));
     }
-    let tags = tag_selection(ctx, &[&["nodes"], &["edges", "node"]]);
     if let Some(searched) = store
         .searched_page(&criteria, scope, order.into(), &page, tags, count_total)
         .await?
     {
-        let mut rows = searched.rows;
-        let embedded = rows
-            .iter_mut()
-            .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
-        prime(ctx, embedded.collect::<Vec<_>>()).await?;
         let mut connection = ReleaseConnection::assemble(
-            rows,
+            searched.rows,
             Some(Arc::new(searched.highlighting)),
             &page,
             searched.total,
@@ -161,17 +183,18 @@ pub async fn resolve_releases(
     let selection = criteria.selection(store.dialect()?, scope);
     let rows = store.page(&selection, order.into(), search.as_deref(), &page, tags);
     let total = async {
-        if count_total {
-            store.count(&selection).await.map(Some)
-        } else {
-            Ok(None)
+        if !count_total {
+            return Ok(None);
         }
+        // Over the whole archive, the precomputed counts usually know the total already.
+        if scope == Scope::Archive
+            && let Some(total) = store.precomputed_total(&criteria).await?
+        {
+            return Ok(Some(total));
+        }
+        store.count(&selection).await.map(Some)
     };
-    let (mut rows, total_count) = futures::try_join!(rows, total)?;
-    let embedded = rows
-        .iter_mut()
-        .map(|row| (row.release.id, std::mem::take(&mut row.tags)));
-    prime(ctx, embedded.collect::<Vec<_>>()).await?;
+    let (rows, total_count) = futures::try_join!(rows, total)?;
     Ok(ReleaseConnection::assemble(
         rows,
         search,
@@ -199,13 +222,15 @@ pub fn tag_selection(ctx: &Context<'_>, paths: &[&[&str]]) -> TagSelection {
 
 #[derive(Debug)]
 pub struct ReleaseConnection {
-    rows: Vec<PageRow>,
+    /// The page's rows in the requested order, each with the tags read with it (until a
+    /// resolver hands them to the request's loader).
+    pub(crate) rows: Vec<PageRow>,
     /// The search the releases were found by, for their `highlight`.
-    search: Option<Arc<SearchQuery>>,
-    page_info: PageInfo,
-    total_count: Option<u64>,
+    pub(crate) search: Option<Arc<SearchQuery>>,
+    pub(crate) page_info: PageInfo,
+    pub(crate) total_count: Option<u64>,
     /// Misspelt words of the search and what they were matched to instead.
-    corrections: Vec<Correction>,
+    pub(crate) corrections: Vec<Correction>,
 }
 
 impl ReleaseConnection {
@@ -315,13 +340,13 @@ pub struct ReleaseEdge {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct PageInfo {
     /// Whether releases follow this page. When paging backward (`last`), true if `before` was given.
-    has_next_page: bool,
+    pub(crate) has_next_page: bool,
     /// Whether releases precede this page. When paging forward (`first`), true if `after` was given.
-    has_previous_page: bool,
+    pub(crate) has_previous_page: bool,
     /// Cursor of the first release of the page; null when the page is empty.
-    start_cursor: Option<String>,
+    pub(crate) start_cursor: Option<String>,
     /// Cursor of the last release of the page; null when the page is empty. Pass it as `after` for the next page.
-    end_cursor: Option<String>,
+    pub(crate) end_cursor: Option<String>,
 }
 
 /// Declares a GraphQL object type's `#[Object]` impl with a `releases` connection field between

@@ -25,6 +25,7 @@ use crate::error::ApiError;
 use crate::schema::context::store;
 use crate::schema::filter::ReleaseFilter;
 use crate::schema::objects::{Office, Programme};
+use crate::store::Store;
 use crate::store::criteria::Criteria;
 
 /// Releases matching a filter, counted by year, month, programme and office.
@@ -86,7 +87,14 @@ pub async fn release_facets(
     ctx: &Context<'_>,
     filter: Option<ReleaseFilter>,
 ) -> Result<ReleaseFacets, ApiError> {
-    let store = store(ctx)?;
+    count_facets(store(ctx)?, filter).await
+}
+
+/// The facets of `filter`: checked, its slugs resolved once, then the three counts at once.
+pub async fn count_facets(
+    store: &Store,
+    filter: Option<ReleaseFilter>,
+) -> Result<ReleaseFacets, ApiError> {
     let filter = filter.unwrap_or_default();
     let criteria = filter.resolve(store).await?;
     // `resolve` checked the dates against each other; without `year`/`month` they are the

@@ -16,6 +16,7 @@ pub mod connection;
 pub mod context;
 pub mod cursor;
 pub mod date;
+pub mod direct;
 pub mod facets;
 pub mod filter;
 pub mod guard;

@@ -5,6 +5,8 @@
 use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
+use model::entity::release;
+
 use crate::error::ApiError;
 use crate::schema::connection::tag_selection;
 use crate::schema::context::store;
@@ -13,6 +15,7 @@ use crate::schema::loaders::{OfficesOfRelease, ProgrammesOfRelease, data_loader,
 use crate::schema::node::GlobalId;
 use crate::schema::objects::{Office, Programme, Release};
 use crate::store::related::{MAX_RELATED, MIN_RELATED};
+use crate::store::search::SearchQuery;
 
 impl Release {
     /// The release with `slug`, read together with the programmes and offices that `ctx`'s
@@ -64,23 +67,7 @@ impl Release {
     /// match the search wrapped in `<mark>`…`</mark>`; safe to insert as HTML. Null when the
     /// list was not searched.
     async fn highlight(&self) -> Option<String> {
-        let search = self.1.as_deref()?;
-        let summary = self.0.summary.as_deref().filter(|s| !s.trim().is_empty());
-        let title = &self.0.title;
-        Some(match summary {
-            Some(summary) => {
-                let (marked_summary, marked) = search.highlight(summary);
-                if marked {
-                    marked_summary
-                } else {
-                    match search.highlight(title) {
-                        (marked_title, true) => marked_title,
-                        _ => marked_summary,
-                    }
-                }
-            }
-            None => search.highlight(title).0,
-        })
+        Some(highlight(self.1.as_deref()?, &self.0))
     }
 
     /// Credit line of the release's photo as printed, starting with ©; null when it has none.
@@ -135,8 +122,29 @@ impl Release {
     }
 }
 
+/// What `Release.highlight` shows of `release`, found by `search`: its summary, or its title
+/// when the summary has no match (or there is none), with the matching words marked.
+pub fn highlight(search: &SearchQuery, release: &release::Model) -> String {
+    let summary = release.summary.as_deref().filter(|s| !s.trim().is_empty());
+    let title = &release.title;
+    match summary {
+        Some(summary) => {
+            let (marked_summary, marked) = search.highlight(summary);
+            if marked {
+                marked_summary
+            } else {
+                match search.highlight(title) {
+                    (marked_title, true) => marked_title,
+                    _ => marked_summary,
+                }
+            }
+        }
+        None => search.highlight(title).0,
+    }
+}
+
 /// Cost of `related`: like a page, proportional to how many releases it returns.
-fn related_complexity(first: i32, child_complexity: usize) -> usize {
+pub fn related_complexity(first: i32, child_complexity: usize) -> usize {
     usize::try_from(first.clamp(MIN_RELATED, MAX_RELATED))
         .unwrap_or(1)
         .saturating_mul(child_complexity)

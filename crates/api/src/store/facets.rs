@@ -89,6 +89,59 @@ fn pair_column(kind: TagKind) -> release_pair_day_count::Column {
 }
 
 impl Store {
+    /// How many releases of the whole archive match `criteria`, when the precomputed counts
+    /// give it exactly: the sum of at most one row per day of `release_day_count` (or of the
+    /// programme's, the office's or the pair's rows), where counting the base tables reads
+    /// every matching release (a million for the unfiltered archive, about 0.1 s). `None`:
+    /// the criteria need the base tables.
+    pub async fn precomputed_total(&self, criteria: &Criteria) -> Result<Option<u64>, StoreError> {
+        let Some(counts) = Precomputed::of(criteria) else {
+            return Ok(None);
+        };
+        let db = self.db();
+        let total: Option<Option<i64>> = match (counts.programme, counts.office) {
+            (None, None) => {
+                release_day_count::Entity::find()
+                    .select_only()
+                    .column_as(release_day_count::Column::Releases.sum(), "total")
+                    .filter(counts.dates(release_day_count::Column::PublishedOn))
+                    .into_tuple()
+                    .one(db)
+                    .await?
+            }
+            (Some(id), None) | (None, Some(id)) => {
+                let kind = if counts.programme.is_some() {
+                    TagKind::Programme
+                } else {
+                    TagKind::Office
+                };
+                release_tag_day_count::Entity::find()
+                    .select_only()
+                    .column_as(release_tag_day_count::Column::Releases.sum(), "total")
+                    .filter(release_tag_day_count::Column::Kind.eq(kind.code()))
+                    .filter(release_tag_day_count::Column::TagId.eq(id))
+                    .filter(counts.dates(release_tag_day_count::Column::PublishedOn))
+                    .into_tuple()
+                    .one(db)
+                    .await?
+            }
+            (Some(programme), Some(office)) => {
+                release_pair_day_count::Entity::find()
+                    .select_only()
+                    .column_as(release_pair_day_count::Column::Releases.sum(), "total")
+                    .filter(release_pair_day_count::Column::ProgrammeId.eq(programme))
+                    .filter(release_pair_day_count::Column::OfficeId.eq(office))
+                    .filter(counts.dates(release_pair_day_count::Column::PublishedOn))
+                    .into_tuple()
+                    .one(db)
+                    .await?
+            }
+        };
+        Ok(Some(
+            u64::try_from(total.flatten().unwrap_or(0)).unwrap_or_default(),
+        ))
+    }
+
     /// Releases matching `criteria` per publication day, from the precomputed counts when they
     /// are exact: `SELECT published_on, releases FROM release_day_count` (or the programme's,
     /// the office's or the pair's rows), else `SELECT published_on, COUNT(*) FROM release …
