@@ -23,7 +23,7 @@ use crate::http::response_cache::{CacheKey, CachedAnswer, ResponseCache, Ticket}
 use crate::http::state::AppState;
 use crate::ops::metrics::CacheLookup;
 use crate::ops::read_routing::ReadTarget;
-use crate::schema::direct::{Compiled, Fallback, Lookup};
+use crate::schema::direct::{Compiled, Fallback, Lookup, Planned};
 use crate::schema::guard::COST_EXTENSION;
 use crate::schema::loaders::with_request_loaders;
 
@@ -186,13 +186,18 @@ pub async fn graphql_post(
         }
     };
     if !is_batch && !report_cost {
-        match answer_by_plan(&state, &bytes).await {
-            Ok(Some((body, operation, read))) => {
-                if let Some(slot) = slot {
-                    slot.keep(&body, operation.as_deref(), None, &read);
+        match answer_by_plan(&state, &bytes, media).await {
+            Ok(Some(answer)) => {
+                if let Some(slot) = slot.filter(|_| answer.keep) {
+                    slot.keep(
+                        &answer.body,
+                        answer.outcome.operation.as_deref(),
+                        None,
+                        &answer.read,
+                    );
                 }
-                let mut response = json_response(StatusCode::OK, media, body);
-                GraphqlOutcome::ok(operation.as_deref()).attach(&mut response);
+                let mut response = json_response(answer.status, media, answer.body);
+                answer.outcome.attach(&mut response);
                 return response;
             }
             Ok(None) => {}
@@ -413,13 +418,25 @@ struct PlainBody<'a> {
     extensions: Option<serde::de::IgnoredAny>,
 }
 
-/// The answer of the plan of the request in `bytes`, and which database gave it, when its
-/// document has a plan that can answer it (`crate::schema::direct`); `None` leaves the
-/// request to the schema. Persisted queries (any `extensions`) always go to the schema.
+/// What the plan of a request answered, and from which database.
+struct PlanAnswer {
+    status: StatusCode,
+    body: Bytes,
+    outcome: GraphqlOutcome,
+    /// Whether the answer may be kept in the response cache (it has no errors).
+    keep: bool,
+    read: ReadTarget,
+}
+
+/// The answer of the plan of the request in `bytes`, when its document has a plan that can
+/// answer it (`crate::schema::direct`); `None` leaves the request to the schema. Persisted
+/// queries (any `extensions`) always go to the schema, and so does a request whose replica
+/// failed, so that it runs once more elsewhere.
 async fn answer_by_plan(
     state: &AppState,
     bytes: &Bytes,
-) -> Result<Option<(Bytes, Option<String>, ReadTarget)>, Refusal> {
+    media: MediaType,
+) -> Result<Option<PlanAnswer>, Refusal> {
     let Ok(body) = serde_json::from_slice::<PlainBody>(bytes) else {
         return Ok(None);
     };
@@ -441,18 +458,38 @@ async fn answer_by_plan(
     )
     .await
     .map_err(|_| past_deadline(deadline))?;
-    match answered {
-        Ok(body) => {
-            state.metrics.record_plan(true);
-            let operation = compiled.operation().map(str::to_owned);
-            Ok(Some((Bytes::from(body), operation, read)))
+    let operation = compiled.operation();
+    let answer = match answered {
+        Ok(Planned::Answered(body)) => PlanAnswer {
+            status: StatusCode::OK,
+            body: Bytes::from(body),
+            outcome: GraphqlOutcome::ok(operation),
+            keep: true,
+            read,
+        },
+        Ok(Planned::Failed(_)) if read.is_replica() => {
+            state.metrics.record_plan(false);
+            return Ok(None);
+        }
+        Ok(Planned::Failed(response)) => {
+            let outcome = GraphqlOutcome::from_response(&response, operation);
+            let (status, body) = graphql_body(media, response, false);
+            PlanAnswer {
+                status,
+                body,
+                outcome,
+                keep: false,
+                read,
+            }
         }
         Err(Fallback(why)) => {
             state.metrics.record_plan(false);
             tracing::debug!(why, "a planned request left to the schema");
-            Ok(None)
+            return Ok(None);
         }
-    }
+    };
+    state.metrics.record_plan(true);
+    Ok(Some(answer))
 }
 
 /// The plan `request`'s document compiles to, when the plans do not know it yet, with the

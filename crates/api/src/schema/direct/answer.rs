@@ -5,12 +5,13 @@
 //! near the limit, an error from the store) is a `Fallback`: the request then runs through
 //! the schema, which answers it properly.
 
-use async_graphql::{InputType, Name, Variables};
+use async_graphql::{InputType, Name, PathSegment, Variables};
 use async_graphql_value::{ConstValue, Value};
 use futures::future::try_join_all;
 
 use model::entity::{office, programme, release};
 
+use crate::error::{ApiError, ErrorCode};
 use crate::ops::limits::Limits;
 use crate::schema::connection::page_complexity;
 use crate::schema::connection::{PageArgs, ReleaseConnection, ReleaseOrder, read_releases};
@@ -33,13 +34,46 @@ use crate::store::tags::TagSelection;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fallback(pub &'static str);
 
-/// The response body (`{"data":{…}}`) of `plan` for `variables`, read from `store`.
+/// What a plan made of a request.
+#[derive(Debug)]
+pub enum Planned {
+    /// The response body, `{"data":{…}}`.
+    Answered(Vec<u8>),
+    /// The database could not be read (unreachable, or the statement timed out): the response
+    /// the schema gives then, without asking the database a second time.
+    Failed(async_graphql::Response),
+}
+
+/// Why a root field was not read.
+enum Unread {
+    Fallback(Fallback),
+    /// The database failed, as `ApiError` says.
+    Database(ApiError),
+}
+
+impl From<Fallback> for Unread {
+    fn from(fallback: Fallback) -> Unread {
+        Unread::Fallback(fallback)
+    }
+}
+
+/// A store's failure: the database's own (unreachable, timed out) as such, anything else a
+/// fallback, so that the schema words it.
+fn unread(error: impl Into<ApiError>, why: &'static str) -> Unread {
+    let error = error.into();
+    match error.code() {
+        ErrorCode::ServiceUnavailable | ErrorCode::Timeout => Unread::Database(error),
+        _ => Unread::Fallback(Fallback(why)),
+    }
+}
+
+/// The response of `plan` for `variables`, read from `store`.
 pub async fn answer(
     plan: &Plan,
     variables: &Variables,
     store: &Store,
     limits: &Limits,
-) -> Result<Vec<u8>, Fallback> {
+) -> Result<Planned, Fallback> {
     let values = Values::of(plan, variables)?;
     if cost(&values, &plan.fields)? > limits.max_cost {
         return Err(Fallback("the cost may exceed the limit"));
@@ -48,7 +82,11 @@ pub async fn answer(
         .fields
         .iter()
         .map(|selected| read_root(&values, selected, store));
-    let read = try_join_all(reads).await?;
+    let read = match try_join_all(reads).await {
+        Ok(read) => read,
+        Err(Unread::Fallback(fallback)) => return Err(fallback),
+        Err(Unread::Database(error)) => return failed(plan, error),
+    };
     let mut out = Json(Vec::with_capacity(4096));
     out.raw("{\"data\":");
     let mut object = out.object();
@@ -72,7 +110,29 @@ pub async fn answer(
     }
     object.end(&mut out);
     out.raw("}");
-    Ok(out.0)
+    Ok(Planned::Answered(out.0))
+}
+
+/// The schema's response to a database failure under the plan's one root field: the error at
+/// the field, and `data` null (or the field null, for `release`, which may be).
+fn failed(plan: &Plan, error: ApiError) -> Result<Planned, Fallback> {
+    let [selected] = plan.fields.as_slice() else {
+        return Err(Fallback(
+            "a database failure under one of several root fields",
+        ));
+    };
+    let mut server_error = async_graphql::Error::from(error).into_server_error(selected.pos);
+    server_error.path = vec![PathSegment::Field(selected.key.clone())];
+    let data = match selected.field {
+        RootField::Release { .. } => {
+            async_graphql::Value::from_json(serde_json::json!({ selected.key.as_str(): null }))
+                .map_err(|_| Fallback("a response key that is no JSON key"))?
+        }
+        _ => async_graphql::Value::Null,
+    };
+    let mut response = async_graphql::Response::new(data);
+    response.errors = vec![server_error];
+    Ok(Planned::Failed(response))
 }
 
 /// The variables of one request, checked against the operation's declarations as the schema's
@@ -272,7 +332,7 @@ async fn read_root(
     values: &Values<'_>,
     selected: &Selected<RootField>,
     store: &Store,
-) -> Result<Option<Read>, Fallback> {
+) -> Result<Option<Read>, Unread> {
     if !values.holds(&selected.conditions)? {
         return Ok(None);
     }
@@ -297,7 +357,7 @@ async fn read_root(
             let found = store
                 .release_by_slug(&slug, tags)
                 .await
-                .map_err(|_| Fallback("the store failed"))?;
+                .map_err(|error| unread(error, "the store failed"))?;
             match found {
                 None => Read::Release(None),
                 Some((release, tags)) => {
@@ -316,7 +376,7 @@ async fn read_root(
             Read::Facets(
                 count_facets(store, filter)
                     .await
-                    .map_err(|_| Fallback("the facets failed"))?,
+                    .map_err(|error| unread(error, "the facets failed"))?,
             )
         }
     };
@@ -328,7 +388,7 @@ async fn read_page(
     arguments: &PageArguments,
     selection: &[Selected<ConnectionField>],
     store: &Store,
-) -> Result<ReleaseConnection, Fallback> {
+) -> Result<ReleaseConnection, Unread> {
     let filter = values
         .filter(arguments.filter.as_ref())?
         .unwrap_or_default();
@@ -366,7 +426,7 @@ async fn read_page(
                     ReleaseField::Programmes(_) => tags.programmes = true,
                     ReleaseField::Offices(_) => tags.offices = true,
                     ReleaseField::Related { .. } => {
-                        return Err(Fallback("related releases of every release of a page"));
+                        return Err(Fallback("related releases of every release of a page").into());
                     }
                     _ => {}
                 }
@@ -383,7 +443,7 @@ async fn read_page(
         tags,
     )
     .await
-    .map_err(|_| Fallback("the page failed"))
+    .map_err(|error| unread(error, "the page failed"))
 }
 
 /// The related releases of `release`, when the selection asks for them.
@@ -392,7 +452,7 @@ async fn read_related(
     selection: &[Selected<ReleaseField>],
     release: &release::Model,
     store: &Store,
-) -> Result<Option<Vec<release::Model>>, Fallback> {
+) -> Result<Option<Vec<release::Model>>, Unread> {
     let mut asked = None;
     for field in selection {
         if let ReleaseField::Related { first, .. } = &field.field
@@ -408,14 +468,14 @@ async fn read_related(
         .argument::<i32>(first.as_ref())?
         .unwrap_or(DEFAULT_RELATED);
     if !(MIN_RELATED..=MAX_RELATED).contains(&first) {
-        return Err(Fallback("a count of related releases out of range"));
+        return Err(Fallback("a count of related releases out of range").into());
     }
     let first = u64::from(first.unsigned_abs());
     store
         .related(release.id, &release.title, first)
         .await
         .map(Some)
-        .map_err(|_| Fallback("the related releases failed"))
+        .map_err(|error| unread(error, "the related releases failed"))
 }
 
 fn write_connection(

@@ -6,7 +6,9 @@
 //! the schema has already answered without errors, so it has passed validation and the
 //! guard's document limits; each run coerces its variables with the schema's own input types
 //! and bounds its cost, and leaves anything it cannot answer exactly as the schema would to
-//! the schema (`Fallback`).
+//! the schema (`Fallback`). A database that cannot be read (unreachable, or a statement past
+//! its timeout) is answered with the schema's error for it (`Planned::Failed`), so an outage
+//! does not cost each request a second attempt.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use crate::store::Store;
 mod answer;
 mod plan;
 
-pub use answer::Fallback;
+pub use answer::{Fallback, Planned};
 pub use plan::Plan;
 
 /// Room for the plans, counted as the length of their documents' text; plans take a few
@@ -124,13 +126,13 @@ impl Compiled {
             .and_then(|plan| plan.operation.as_deref())
     }
 
-    /// The response body of this document's plan for `variables`, read from `store`.
+    /// The response of this document's plan for `variables`, read from `store`.
     pub async fn answer(
         &self,
         variables: &Variables,
         store: &Store,
         limits: &Limits,
-    ) -> Result<Vec<u8>, Fallback> {
+    ) -> Result<Planned, Fallback> {
         let plan = self.plan.as_ref().ok_or(Fallback("no plan"))?;
         answer::answer(plan, variables, store, limits).await
     }

@@ -3,10 +3,10 @@
 //! the store returns. Anything else (fragments, other fields or directives, a key selected
 //! twice, a subscription) leaves the document without a plan.
 
-use async_graphql::Name;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationType, Selection, SelectionSet,
 };
+use async_graphql::{Name, Pos};
 use async_graphql_value::{ConstValue, Value};
 
 use crate::ops::limits::Limits;
@@ -33,6 +33,8 @@ pub struct VariableSpec {
 #[derive(Debug)]
 pub struct Selected<F> {
     pub key: String,
+    /// Where the field is in the document, for an error's `locations`.
+    pub pos: Pos,
     pub field: F,
     pub conditions: Vec<Condition>,
 }
@@ -245,6 +247,7 @@ impl Compiler {
             let Selection::Field(field) = &item.node else {
                 return Err("fragments");
             };
+            let pos = field.pos;
             let field = &field.node;
             let key = field.response_key().node.as_str();
             if fields.iter().any(|selected| selected.key == key) {
@@ -274,6 +277,7 @@ impl Compiler {
             }
             fields.push(Selected {
                 key: key.to_owned(),
+                pos,
                 field: compile(self, field)?,
                 conditions,
             });
