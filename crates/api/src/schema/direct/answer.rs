@@ -485,13 +485,8 @@ fn write_connection(
     connection: &ReleaseConnection,
 ) -> Result<(), Fallback> {
     let search = connection.search.as_deref();
-    let mut object = out.object();
-    for selected in selection {
-        if !values.holds(&selected.conditions)? {
-            continue;
-        }
-        object.key(out, &selected.key);
-        match &selected.field {
+    write_object(out, values, selection, |out, field| {
+        match field {
             ConnectionField::Typename => out.string("ReleaseConnection"),
             ConnectionField::TotalCount => {
                 let total = connection
@@ -512,13 +507,8 @@ fn write_connection(
                 let mut list = out.list();
                 for row in &connection.rows {
                     list.item(out);
-                    let mut edge = out.object();
-                    for field in fields {
-                        if !values.holds(&field.conditions)? {
-                            continue;
-                        }
-                        edge.key(out, &field.key);
-                        match &field.field {
+                    write_object(out, values, fields, |out, field| {
+                        match field {
                             EdgeField::Typename => out.string("ReleaseEdge"),
                             EdgeField::Cursor => out.string(&cursor::encode(row.position())),
                             EdgeField::Node(fields) => {
@@ -526,33 +516,27 @@ fn write_connection(
                                 write_release_fields(out, values, fields, &found)?;
                             }
                         }
-                    }
-                    edge.end(out);
+                        Ok(())
+                    })?;
                 }
                 list.end(out);
             }
             ConnectionField::PageInfo(fields) => {
                 let info = &connection.page_info;
-                let mut object = out.object();
-                for field in fields {
-                    if !values.holds(&field.conditions)? {
-                        continue;
-                    }
-                    object.key(out, &field.key);
-                    match &field.field {
+                write_object(out, values, fields, |out, field| {
+                    match field {
                         PageInfoField::Typename => out.string("PageInfo"),
                         PageInfoField::HasNextPage => out.boolean(info.has_next_page),
                         PageInfoField::HasPreviousPage => out.boolean(info.has_previous_page),
                         PageInfoField::StartCursor => out.optional(info.start_cursor.as_deref()),
                         PageInfoField::EndCursor => out.optional(info.end_cursor.as_deref()),
                     }
-                }
-                object.end(out);
+                    Ok(())
+                })?;
             }
         }
-    }
-    object.end(out);
-    Ok(())
+        Ok(())
+    })
 }
 
 /// What a release's fields are read from.
@@ -633,13 +617,8 @@ fn write_release_fields(
     source: &dyn ReleaseSource,
 ) -> Result<(), Fallback> {
     let release = source.release();
-    let mut object = out.object();
-    for selected in selection {
-        if !values.holds(&selected.conditions)? {
-            continue;
-        }
-        object.key(out, &selected.key);
-        match &selected.field {
+    write_object(out, values, selection, |out, field| {
+        match field {
             ReleaseField::Typename => out.string("Release"),
             ReleaseField::Id => out.string(GlobalId::Release(release.id).encode().as_str()),
             ReleaseField::Slug => out.string(&release.slug),
@@ -687,9 +666,8 @@ fn write_release_fields(
                 list.end(out);
             }
         }
-    }
-    object.end(out);
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The columns of a programme or an office that `TagField`s read.
@@ -735,13 +713,8 @@ fn write_tag(
     selection: &[Selected<TagField>],
     tag: &TagColumns,
 ) -> Result<(), Fallback> {
-    let mut object = out.object();
-    for selected in selection {
-        if !values.holds(&selected.conditions)? {
-            continue;
-        }
-        object.key(out, &selected.key);
-        match &selected.field {
+    write_object(out, values, selection, |out, field| {
+        match field {
             TagField::Typename => out.string(tag.typename),
             TagField::Id => out.string(tag.id.clone().encode().as_str()),
             TagField::Slug => out.string(tag.slug),
@@ -750,9 +723,8 @@ fn write_tag(
             TagField::Description => out.optional(tag.description),
             TagField::City => out.optional(tag.city),
         }
-    }
-    object.end(out);
-    Ok(())
+        Ok(())
+    })
 }
 
 fn write_facets(
@@ -761,13 +733,8 @@ fn write_facets(
     selection: &[Selected<FacetsField>],
     facets: &ReleaseFacets,
 ) -> Result<(), Fallback> {
-    let mut object = out.object();
-    for selected in selection {
-        if !values.holds(&selected.conditions)? {
-            continue;
-        }
-        object.key(out, &selected.key);
-        match &selected.field {
+    write_object(out, values, selection, |out, field| {
+        match field {
             FacetsField::Typename => out.string("ReleaseFacets"),
             FacetsField::Total => out.number(facets.total),
             FacetsField::Years(fields) => {
@@ -811,9 +778,8 @@ fn write_facets(
                 write_buckets(out, values, fields, buckets)?;
             }
         }
-    }
-    object.end(out);
-    Ok(())
+        Ok(())
+    })
 }
 
 /// One bucket of a facet, whichever its kind.
@@ -834,13 +800,8 @@ fn write_buckets<'a>(
     let mut list = out.list();
     for bucket in buckets {
         list.item(out);
-        let mut object = out.object();
-        for selected in selection {
-            if !values.holds(&selected.conditions)? {
-                continue;
-            }
-            object.key(out, &selected.key);
-            match &selected.field {
+        write_object(out, values, selection, |out, field| {
+            match field {
                 CountField::Typename => out.string(bucket.typename),
                 CountField::Count => out.number(bucket.count),
                 CountField::Year => {
@@ -857,10 +818,30 @@ fn write_buckets<'a>(
                     write_tag(out, values, fields, tag)?;
                 }
             }
-        }
-        object.end(out);
+            Ok(())
+        })?;
     }
     list.end(out);
+    Ok(())
+}
+
+/// An object of the fields of `selection` whose conditions hold, in the document's order under
+/// their response keys, each value written by `write`.
+fn write_object<F>(
+    out: &mut Json,
+    values: &Values,
+    selection: &[Selected<F>],
+    mut write: impl FnMut(&mut Json, &F) -> Result<(), Fallback>,
+) -> Result<(), Fallback> {
+    let mut object = out.object();
+    for selected in selection {
+        if !values.holds(&selected.conditions)? {
+            continue;
+        }
+        object.key(out, &selected.key);
+        write(out, &selected.field)?;
+    }
+    object.end(out);
     Ok(())
 }
 
